@@ -1,0 +1,41 @@
+"""Every tunable default, in one place. Library functions take these dataclasses, never argparse namespaces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FaceConfig:
+    """Face detection, tracking, alignment and paste-back."""
+
+    detector: str = "auto"  # "auto" | "mtcnn" | "yunet" | "haar"
+    yunet_model: str | None = None  # path to a YuNet .onnx; also read from $PORTRAIT_STYLE_YUNET
+    score_threshold: float = 0.8
+    min_face_size: int = 40  # pixels, shorter side of the box
+    max_faces: int = 8
+    detect_every: int = 5  # full detection every k frames, optical-flow tracking in between
+    crop_size: int = 256  # side of the aligned square crop fed to the generator
+    crop_scale: float = 2.2  # crop side / inter-ocular-to-mouth scale: how much head and hair a crop holds
+    smooth_min_cutoff: float = 1.0  # One-Euro filter: lower = steadier when still
+    smooth_beta: float = 0.05  # One-Euro filter: higher = less lag when moving
+    feather: float = 0.18  # width of the soft blend band, as a fraction of the crop side
+    color_match: bool = True  # pull the crop's border colour to the frame's so no seam shows
+
+
+@dataclass(frozen=True)
+class EncodeConfig:
+    """Video output."""
+
+    codec: str = "libx264"
+    crf: int = 18
+    preset: str = "veryfast"
+    pix_fmt: str = "yuv420p"
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """Threaded streaming."""
+
+    queue_size: int = 8  # frames in flight between two stages
+    policy: str = "lossless"  # "lossless" (files: backpressure) | "latest" (cameras: drop stale frames)
