@@ -1,0 +1,1 @@
+"""Evaluation: ground-truth looks, classical baselines, image metrics, temporal flicker and the CLI."""
