@@ -1,4 +1,7 @@
-"""Every tunable default, in one place. Library functions take these dataclasses, never argparse namespaces."""
+"""Every tunable default, in one place.
+
+Library functions take these dataclasses, never argparse namespaces.
+"""
 
 from __future__ import annotations
 

@@ -66,8 +66,8 @@ def read_meta(path: str | os.PathLike) -> StyleMeta:
         raise ModelError(f"corrupt model metadata in {path}: {exc}") from None
     if meta.format_version > FORMAT_VERSION:
         raise ModelError(
-            f"{path} uses model format {meta.format_version}; this portrait-style reads up to {FORMAT_VERSION}."
-            " Upgrade portrait-style."
+            f"{path} uses model format {meta.format_version}; this portrait-style reads up to"
+            f" {FORMAT_VERSION}. Upgrade portrait-style."
         )
     if meta.arch not in model_lib.ARCHITECTURES:
         raise ModelError(f"{path}: unknown architecture '{meta.arch}'")

@@ -31,7 +31,7 @@ class FramePacket:
     pts: int | None = None  # presentation timestamp in `time_base` units, kept from the input
     time_base: Fraction | None = None
     faces: list[Face] = field(default_factory=list)
-    crops: np.ndarray | None = None  # N x S x S x 3 uint8 aligned crops (face mode) or 1 x H' x W' x 3 (frame)
+    crops: np.ndarray | None = None  # N x S x S x 3 aligned face crops, or 1 x H x W x 3 (frame)
     transforms: list[np.ndarray] = field(default_factory=list)  # 2x3 affine frame->crop, one per crop
     styled: np.ndarray | None = None  # generator output for `crops`
     output: np.ndarray | None = None  # final composited frame

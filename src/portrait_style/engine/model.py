@@ -23,7 +23,7 @@ ARCH_NAME = "portrait-gen-v1"
 SIZE_MULTIPLE = 4  # input height and width must be multiples of this (two stride-2 stages)
 
 
-def _conv(cin: int, cout: int, k: int = 3, stride: int = 1, groups: int = 1, reflect: bool = False) -> nn.Conv2d:
+def _conv(cin: int, cout: int, k: int = 3, stride: int = 1, groups: int = 1, reflect: bool = False):
     return nn.Conv2d(
         cin, cout, k, stride, padding=k // 2, groups=groups, padding_mode="reflect" if reflect else "zeros"
     )

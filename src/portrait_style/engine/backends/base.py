@@ -1,0 +1,29 @@
+"""The one interface every inference backend implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+
+
+class Backend(ABC):
+    """Runs a style generator: uint8 RGB batch [N, H, W, 3] in, same shape and dtype out.
+
+    H and W must be multiples of the generator's SIZE_MULTIPLE; callers pad (see `api.pad_to_multiple`).
+    """
+
+    name: str = "?"
+    device: str = "cpu"
+
+    @abstractmethod
+    def __call__(self, batch: np.ndarray) -> np.ndarray: ...
+
+    def warmup(self, height: int = 256, width: int = 256, batch: int = 1, runs: int = 3) -> None:
+        """Run a few dummy batches so allocation, autotuning and graph capture happen before timing."""
+        dummy = np.zeros((batch, height, width, 3), np.uint8)
+        for _ in range(runs):
+            self(dummy)
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.device})"

@@ -1,0 +1,35 @@
+"""ONNX Runtime backend: CPU, or the CUDA execution provider when the installed build has it."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import onnxruntime as ort
+
+from portrait_style.engine.backends.base import Backend
+
+CUDA_PROVIDER = "CUDAExecutionProvider"
+
+
+def has_cuda_provider() -> bool:
+    return CUDA_PROVIDER in ort.get_available_providers()
+
+
+class OnnxRuntimeBackend(Backend):
+    name = "onnxruntime"
+
+    def __init__(self, onnx_path: str | os.PathLike, device: str = "cpu", threads: int | None = None):
+        self.device = device
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        if threads:
+            options.intra_op_num_threads = threads
+        providers = (
+            [CUDA_PROVIDER, "CPUExecutionProvider"] if device.startswith("cuda") else ["CPUExecutionProvider"]
+        )
+        self.session = ort.InferenceSession(str(onnx_path), options, providers=providers)
+        self.input_name = self.session.get_inputs()[0].name
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: np.ascontiguousarray(batch)})[0]
