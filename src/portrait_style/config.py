@@ -19,11 +19,17 @@ class FaceConfig:
     max_faces: int = 8
     detect_every: int = 5  # full detection every k frames, optical-flow tracking in between
     crop_size: int = 256  # side of the aligned square crop fed to the generator
-    crop_scale: float = 2.2  # crop side / inter-ocular-to-mouth scale: how much head and hair a crop holds
+    # crop side / face size, face size = max(2 x inter-ocular, 1.8 x eye-to-mouth) as in FFHQ's alignment:
+    # 2.0 is FFHQ's framing (whole head, hair, chin), 2.2 leaves a little more room around it
+    crop_scale: float = 2.2
     smooth_min_cutoff: float = 1.0  # One-Euro filter: lower = steadier when still
     smooth_beta: float = 0.05  # One-Euro filter: higher = less lag when moving
     feather: float = 0.18  # width of the soft blend band, as a fraction of the crop side
     color_match: bool = True  # pull the crop's border colour to the frame's so no seam shows
+    detector_threads: int = 1  # ONNX Runtime threads for MTCNN: the generator needs the other cores
+    smooth_fps: float = 30.0  # frame rate the smoother assumes when frames come without timestamps
+    track_iou: float = 0.3  # a detection continues a track when their boxes overlap at least this much
+    track_max_misses: int = 1  # detection rounds a flow-tracked face survives unmatched before it is dropped
 
 
 @dataclass(frozen=True)
