@@ -7,7 +7,7 @@ mean CIEDE2000 colour difference in CIE Lab (D65): ~1 is a just-noticeable diffe
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -60,12 +60,17 @@ def score_pair(output: np.ndarray, target: np.ndarray) -> Scores:
 
 def score_set(pairs: Iterable[tuple[np.ndarray, np.ndarray]]) -> Scores:
     """Average the metrics over (output, target) pairs, consuming them one at a time."""
-    rows = [score_pair(out, tgt) for out, tgt in pairs]
+    return average([score_pair(out, tgt) for out, tgt in pairs])
+
+
+def average(rows: Sequence[Scores]) -> Scores:
+    """Mean of per-pair (or per-subset) scores, weighted by how many pairs each holds."""
     if not rows:
         raise ValueError("no (output, target) pairs to score")
+    weights = [r.n for r in rows]
     return Scores(
-        psnr=float(np.mean([r.psnr for r in rows])),
-        ssim=float(np.mean([r.ssim for r in rows])),
-        ciede2000=float(np.mean([r.ciede2000 for r in rows])),
-        n=len(rows),
+        psnr=float(np.average([r.psnr for r in rows], weights=weights)),
+        ssim=float(np.average([r.ssim for r in rows], weights=weights)),
+        ciede2000=float(np.average([r.ciede2000 for r in rows], weights=weights)),
+        n=sum(weights),
     )
