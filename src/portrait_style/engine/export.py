@@ -56,3 +56,17 @@ def cached_onnx(style_path: str | os.PathLike) -> Path:
         model, _ = checkpoint.load_style(style_path)
         export_onnx(model, target)
     return target
+
+
+def parity(model: torch.nn.Module, onnx_path: str | os.PathLike, size: int = 64, batch: int = 2) -> int:
+    """Largest difference, in uint8 levels, between ONNX Runtime and PyTorch on the same random batch."""
+    import numpy as np
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, (batch, size, size + 4, 3), dtype=np.uint8)
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    ours = session.run(None, {INPUT_NAME: image})[0]
+    with torch.inference_mode():
+        reference = model.float().eval().cpu()(torch.from_numpy(image)).numpy()
+    return int(np.abs(ours.astype(np.int16) - reference.astype(np.int16)).max())

@@ -119,8 +119,9 @@ def build(arch: str, arch_args: dict) -> nn.Module:
     return ARCHITECTURES[arch](**args)
 
 
-def count_macs(model: nn.Module, height: int = 256, width: int = 256) -> int:
-    """Multiply-accumulates of one forward pass, counted from the conv layers' output shapes."""
+def count_macs(model: nn.Module, example: torch.Tensor | None = None) -> int:
+    """Multiply-accumulates of one forward pass on `example` (default: one 256x256 uint8 NHWC image),
+    counted from the conv layers' output shapes."""
     total = 0
 
     def hook(module: nn.Conv2d, _inp, out):
@@ -130,7 +131,7 @@ def count_macs(model: nn.Module, height: int = 256, width: int = 256) -> int:
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
     with torch.no_grad():
-        model(torch.zeros(1, height, width, 3, dtype=torch.uint8))
+        model(torch.zeros(1, 256, 256, 3, dtype=torch.uint8) if example is None else example)
     for h in handles:
         h.remove()
     return total

@@ -1,0 +1,187 @@
+"""The Python API: `Stylizer(style="studio").stylize(frame)`, and the same stages for the pipeline.
+
+A frame's whole path is here, in three stages the threaded pipeline runs side by side:
+
+    detect     face mode: track faces, cut aligned square crops      frame mode: pad the frame
+    infer      run the generator on every crop of the frame in one batch
+    composite  face mode: feathered, colour-matched paste-back       frame mode: unpad
+
+Frames are HxWx3 uint8 RGB numpy arrays.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+
+import numpy as np
+
+from portrait_style.config import FaceConfig, PipelineConfig
+from portrait_style.engine.backends import Backend, load_backend
+from portrait_style.engine.checkpoint import read_meta
+from portrait_style.engine.frame import FramePacket
+from portrait_style.engine.model import SIZE_MULTIPLE
+from portrait_style.engine.styles import resolve_style
+from portrait_style.errors import ModelError
+
+MODES = ("face", "frame")
+
+
+def pad_to_multiple(image: np.ndarray, multiple: int = SIZE_MULTIPLE) -> np.ndarray:
+    """Reflect-pad bottom/right so height and width are multiples of `multiple` (no copy when they are)."""
+    h, w = image.shape[:2]
+    ph, pw = -h % multiple, -w % multiple
+    if not ph and not pw:
+        return image
+    return np.pad(image, ((0, ph), (0, pw), (0, 0)), mode="reflect" if min(h, w) > 1 else "edge")
+
+
+class Stylizer:
+    """Apply one style to frames.
+
+    style: a built-in style name (see `portrait-style styles`); model: a path to a style checkpoint
+    (wins over `style`). mode: "face" (stylize aligned face crops and paste them back) or "frame"
+    (the whole frame); defaults to the mode the style was trained for. backend/device: see
+    `engine.backends` ("auto" picks the fastest available).
+
+    `stylize` tracks faces from call to call, as for consecutive video frames; call `reset()` before
+    an unrelated image.
+    """
+
+    def __init__(
+        self,
+        style: str | None = None,
+        model: str | None = None,
+        mode: str | None = None,
+        backend: str = "auto",
+        device: str = "auto",
+        faces: FaceConfig | None = None,
+    ):
+        self.style_path = resolve_style(style, model)
+        self.meta = read_meta(self.style_path)
+        self.mode = mode or self.meta.mode
+        if self.mode not in MODES:
+            raise ModelError(f"unknown mode '{self.mode}'; choose from {', '.join(MODES)}")
+        self.backend: Backend = load_backend(self.style_path, backend, device)
+        # Face crops are cut at the resolution the style was trained on, so its textures keep their scale.
+        self.face_config = faces or FaceConfig(crop_size=self.meta.resolution)
+        self.tracker = None
+        if self.mode == "face":
+            from portrait_style.engine.faces.detectors import make_detector
+            from portrait_style.engine.faces.tracker import FaceTracker
+
+            self.tracker = FaceTracker(make_detector(self.face_config), self.face_config)
+
+    @property
+    def name(self) -> str:
+        return self.meta.name
+
+    def reset(self) -> None:
+        """Forget tracked faces (a new video, or an unrelated image)."""
+        if self.tracker is not None:
+            self.tracker.reset()
+
+    def warmup(self) -> None:
+        size = self.face_config.crop_size
+        self.backend.warmup(size, size)
+
+    # -- the three stages ---------------------------------------------------------------------------
+    def detect(self, packet: FramePacket) -> FramePacket:
+        if self.tracker is None:
+            packet.crops = pad_to_multiple(packet.image)[None]
+            return packet
+        from portrait_style.engine.faces.composite import crop_faces
+
+        packet.faces = self.tracker.update(packet.image)
+        packet.crops, packet.transforms = crop_faces(packet.image, packet.faces, self.face_config)
+        return packet
+
+    def infer(self, packet: FramePacket) -> FramePacket:
+        packet.styled = self.backend(packet.crops) if len(packet.crops) else packet.crops
+        return packet
+
+    def composite(self, packet: FramePacket) -> FramePacket:
+        if self.tracker is None:
+            h, w = packet.image.shape[:2]
+            packet.output = np.ascontiguousarray(packet.styled[0, :h, :w])
+        elif len(packet.styled):
+            from portrait_style.engine.faces.composite import paste_back
+
+            packet.output = paste_back(packet.image, packet.styled, packet.transforms, self.face_config)
+        else:
+            packet.output = packet.image
+        return packet
+
+    def stages(self) -> list[tuple[str, callable]]:
+        return [("detect", self.detect), ("infer", self.infer), ("composite", self.composite)]
+
+    # -- convenience --------------------------------------------------------------------------------
+    def stylize(self, image: np.ndarray) -> np.ndarray:
+        """Stylize one RGB uint8 frame (synchronously, in the calling thread)."""
+        packet = FramePacket(index=0, image=_check_frame(image))
+        for _, stage in self.stages():
+            packet = stage(packet)
+        return packet.output
+
+    def stream(
+        self, frames: Iterable[np.ndarray], config: PipelineConfig | None = None
+    ) -> Iterator[np.ndarray]:
+        """Stylize a stream of frames through the threaded pipeline, yielding results in order."""
+        for packet in self.stream_packets(
+            (FramePacket(index=i, image=_check_frame(f)) for i, f in enumerate(frames)), config
+        ):
+            yield packet.output
+
+    def stream_packets(
+        self, packets: Iterable[FramePacket], config: PipelineConfig | None = None
+    ) -> Iterator[FramePacket]:
+        """Like `stream`, for packets that carry metadata (pts, time base) through the pipeline."""
+        from portrait_style.engine.pipeline import run_pipeline
+
+        config = config or PipelineConfig()
+        results: queue.Queue = queue.Queue(maxsize=config.queue_size)
+        done = object()
+        failure: list[BaseException] = []
+        stop = threading.Event()
+
+        def sink(packet: FramePacket) -> None:
+            while not stop.is_set():
+                try:
+                    results.put(packet, timeout=0.1)
+                    return
+                except queue.Full:
+                    continue
+            raise GeneratorExit  # the consumer went away: stop the pipeline
+
+        def run() -> None:
+            try:
+                run_pipeline(packets, self.stages(), sink, config)
+            except BaseException as exc:  # handed to the consumer thread below
+                failure.append(exc)
+            finally:
+                while True:
+                    try:
+                        results.put(done, timeout=0.1)
+                        break
+                    except queue.Full:
+                        if stop.is_set():
+                            break
+
+        worker = threading.Thread(target=run, name="portrait-style-stream", daemon=True)
+        worker.start()
+        try:
+            while (item := results.get()) is not done:
+                yield item
+        finally:
+            stop.set()
+            worker.join()
+        if failure and not isinstance(failure[0], GeneratorExit):
+            raise failure[0]
+
+
+def _check_frame(image: np.ndarray) -> np.ndarray:
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        shape = getattr(image, "shape", None)
+        raise ValueError(f"expected an HxWx3 uint8 RGB frame, got {type(image).__name__} {shape}")
+    return image

@@ -1,0 +1,203 @@
+"""`portrait-style bench`: model latency per backend and size, and pipeline throughput against I/O.
+
+Model rows time the backend alone on a warm batch of one (median and p95 over `runs`). Pipeline rows
+stylize real clips in face and frame mode and, in the same run, pass the same clips through decode +
+encode only: that I/O ceiling is what a perfect (zero-cost) style could reach, so `ratio` = fps / ceiling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import platform
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from portrait_style.config import EncodeConfig, FaceConfig, PipelineConfig
+
+
+@dataclass
+class BenchConfig:
+    style: str | None = None
+    model: str | None = None
+    sizes: tuple[int, ...] = (256, 512)
+    runs: int = 50
+    clips: tuple[str, ...] = ()
+    modes: tuple[str, ...] = ("face", "frame")
+    faces: FaceConfig = field(default_factory=FaceConfig)
+
+
+def machine_name() -> str:
+    import os
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = ""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            gpu = f", {torch.cuda.get_device_name(0)}"
+    except ImportError:
+        pass
+    return f"{cpu} ({os.cpu_count()} cores){gpu}"
+
+
+def time_call(fn, runs: int, warmup: int = 5) -> dict:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    ms = np.array(samples) * 1000
+    return {"median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)), "runs": runs}
+
+
+def bench_models(style_path: Path, sizes, runs: int) -> list[dict]:
+    from portrait_style.engine.backends import available_backends
+
+    rows = []
+    rng = np.random.default_rng(0)
+    for kind in available_backends():
+        backend = kind.create(style_path)
+        for size in sizes:
+            batch = rng.integers(0, 256, (1, size, size, 3), dtype=np.uint8)
+            stats = time_call(lambda b=batch, run=backend: run(b), runs)
+            rows.append({"backend": kind.name, "device": kind.device, "size": size, **stats})
+    return rows
+
+
+def bench_pipeline(cfg: BenchConfig, encode: EncodeConfig, pipeline: PipelineConfig) -> list[dict]:
+    from portrait_style import jobs
+    from portrait_style.api import Stylizer
+    from portrait_style.engine.checkpoint import read_meta
+    from portrait_style.engine.styles import resolve_style
+
+    # Face crops at the style's training resolution, as `stylize` does.
+    resolution = read_meta(resolve_style(cfg.style, cfg.model)).resolution
+    faces = dataclasses.replace(cfg.faces, crop_size=resolution)
+    stylizers = {
+        mode: Stylizer(style=cfg.style, model=cfg.model, mode=mode, faces=faces) for mode in cfg.modes
+    }
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for clip in cfg.clips:
+            out = Path(tmp) / "out.mp4"
+            io_only = jobs.process_video(clip, out, [], encode, pipeline, progress=False)
+            rows.append({"clip": Path(clip).name, "mode": "decode+encode only", **io_only.as_row()})
+            for mode, stylizer in stylizers.items():
+                stylizer.reset()
+                result = jobs.process_video(clip, out, stylizer.stages(), encode, pipeline, progress=False)
+                rows.append({"clip": Path(clip).name, "mode": mode, **result.as_row()})
+    return _add_ratios(rows)
+
+
+def _add_ratios(rows: list[dict]) -> list[dict]:
+    ceiling = {r["clip"]: r["fps"] for r in rows if r["mode"] == "decode+encode only"}
+    for r in rows:
+        r["ratio_to_io"] = round(r["fps"] / ceiling[r["clip"]], 3)
+    return rows
+
+
+def summarise(rows: list[dict]) -> list[dict]:
+    """Per mode: total frames / total seconds over all clips, and its ratio to the I/O ceiling."""
+    totals: dict[str, list[float]] = {}
+    for r in rows:
+        frames, seconds = totals.setdefault(r["mode"], [0, 0.0])
+        totals[r["mode"]] = [frames + r["frames"], seconds + r["seconds"]]
+    io_fps = totals["decode+encode only"][0] / totals["decode+encode only"][1]
+    return [
+        {"mode": m, "frames": int(f), "fps": round(f / s, 1), "ratio_to_io": round(f / s / io_fps, 3)}
+        for m, (f, s) in totals.items()
+    ]
+
+
+def print_tables(report: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"machine: {report['machine']}   style: {report['style']}")
+    if report["models"]:
+        t = Table(
+            "backend", "device", "size", "median ms", "p95 ms", title="generator latency (batch 1, warm)"
+        )
+        for r in report["models"]:
+            t.add_row(
+                r["backend"], r["device"], f"{r['size']}²", f"{r['median_ms']:.2f}", f"{r['p95_ms']:.2f}"
+            )
+        console.print(t)
+    if report["pipeline"]:
+        t = Table("clip", "mode", "frames", "fps", "ratio to I/O", title="stylize-video throughput")
+        for r in report["pipeline"] + [dict(r, clip="ALL") for r in report["pipeline_total"]]:
+            t.add_row(r["clip"], r["mode"], str(r["frames"]), f"{r['fps']:.1f}", f"{r['ratio_to_io']:.2f}")
+        console.print(t)
+
+
+def run_benchmark(cfg: BenchConfig, encode: EncodeConfig | None = None) -> dict:
+    from portrait_style.engine.styles import resolve_style
+
+    style_path = resolve_style(cfg.style, cfg.model)
+    report = {"machine": machine_name(), "style": style_path.stem, "config": asdict(cfg)}
+    report["models"] = bench_models(style_path, cfg.sizes, cfg.runs) if cfg.runs else []
+    pipeline_rows = bench_pipeline(cfg, encode or EncodeConfig(), PipelineConfig()) if cfg.clips else []
+    report["pipeline"] = pipeline_rows
+    report["pipeline_total"] = summarise(pipeline_rows) if pipeline_rows else []
+    return report
+
+
+def configure_parser(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--style", help="built-in style name")
+    group.add_argument("--model", help="style checkpoint path")
+    p.add_argument("--sizes", default="256,512", help="square model input sizes, comma-separated")
+    p.add_argument("--runs", type=int, default=50, help="timed runs per backend and size (0: skip)")
+    p.add_argument("--clip", action="append", default=[], help="video to run the pipeline on (repeatable)")
+    p.add_argument("--modes", default="face,frame", help="pipeline modes to time")
+    p.add_argument("--yunet-model", help="YuNet .onnx for the face detector")
+    p.add_argument("--json", help="write the full report here")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from portrait_style.errors import InputError
+
+    try:
+        sizes = tuple(int(s) for s in args.sizes.split(",") if s)
+    except ValueError:
+        raise InputError(f"--sizes must be comma-separated integers, got '{args.sizes}'") from None
+    for clip in args.clip:
+        if not Path(clip).is_file():
+            raise InputError(f"clip not found: {clip}")
+    cfg = BenchConfig(
+        style=args.style,
+        model=args.model,
+        sizes=sizes,
+        runs=args.runs,
+        clips=tuple(args.clip),
+        modes=tuple(m for m in args.modes.split(",") if m),
+        faces=FaceConfig(yunet_model=args.yunet_model),
+    )
+    report = run_benchmark(cfg)
+    print_tables(report)
+    if args.json:
+        from portrait_style.fileutil import atomic_path
+
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(report, indent=2, default=str))
+        print(f"saved {args.json}", file=sys.stderr)
+    return 0
