@@ -163,3 +163,9 @@ def test_video_bad_input(videos, tmp_path, capsys):
     assert rc != 0 and "missing.mp4" in _last_line_error(capsys)
     rc = main(["evaluate", "--video", str(videos / "in.mp4")])
     assert rc != 0 and "--stylized" in _last_line_error(capsys)
+
+
+def test_unknown_builtin_style_is_one_clear_line(image_dirs, capsys):
+    rc = main(["evaluate", "--style", "no-such-style", "--inputs", str(image_dirs / "in"),
+               "--targets", str(image_dirs / "tgt")])  # fmt: skip
+    assert rc != 0 and "no-such-style" in _last_line_error(capsys)

@@ -3,7 +3,8 @@
 Images: every input in --inputs is paired with the file of the same name (any image extension) in
 --targets; the model's output (and, with --baselines, classical colour transfers fitted on a style
 folder) is scored against the target with PSNR, SSIM and mean CIEDE2000.
-Video: the warping-error flicker of --stylized (or of --model run on --video) relative to --video.
+Video: the warping-error flicker of --stylized (or of the model run on --video) relative to --video.
+The model is --model FILE or a built-in --style NAME.
 """
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ def register(subparsers) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--model", help="style checkpoint (.safetensors) to evaluate")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--model", help="style checkpoint (.safetensors) to evaluate")
+    which.add_argument("--style", help="a built-in style to evaluate (see `portrait-style styles`)")
     p.add_argument("--mode", choices=["face", "frame"], help="how to run the model (default: the style's)")
     images = p.add_argument_group("image metrics")
     images.add_argument("--inputs", help="folder of input images")
@@ -58,6 +61,14 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model_path(args: argparse.Namespace) -> Path | None:
+    if not (args.model or args.style):
+        return None
+    from portrait_style.engine.styles import resolve_style
+
+    return resolve_style(args.style, args.model)
+
+
 # -- images ------------------------------------------------------------------------------------------
 def pair_by_name(inputs_dir: str, targets_dir: str) -> list[tuple[Path, Path]]:
     """(input, target) paths whose file names match up to the extension, in input name order."""
@@ -82,16 +93,16 @@ def _evaluate_images(args: argparse.Namespace) -> dict:
         raise InputError("image metrics need both --inputs and --targets")
     pairs = pair_by_name(args.inputs, args.targets)
     methods: dict[str, baselines.Transform] = {}
-    meta = None
-    if args.model:
-        methods["model"], meta = runner.load_stylizer(args.model, args.mode)
+    meta, model_path = None, _model_path(args)
+    if model_path:
+        methods["model"], meta = runner.load_stylizer(model_path, args.mode)
     if args.baselines:
         style = [runner.read_rgb(p) for p in runner.list_images(args.baselines)]
         if not style:
             raise InputError(f"no images in {args.baselines}")
         methods.update({name: fit(style) for name, fit in baselines.BASELINES.items()})
     if not methods:
-        raise InputError("nothing to score: give --model and/or --baselines STYLE_DIR")
+        raise InputError("nothing to score: give --model (or --style) and/or --baselines STYLE_DIR")
 
     rows: dict[str, list[metrics.Scores]] = {name: [] for name in methods}
     for src, tgt in pairs:
@@ -108,7 +119,7 @@ def _evaluate_images(args: argparse.Namespace) -> dict:
     return {
         "inputs": str(args.inputs),
         "targets": str(args.targets),
-        "model": str(args.model) if args.model else None,
+        "model": str(model_path) if model_path else None,
         "style": meta.name if meta else None,
         "mode": (args.mode or meta.mode) if meta else None,
         "baselines_fitted_on": str(args.baselines) if args.baselines else None,
@@ -132,13 +143,14 @@ def _evaluate_video(args: argparse.Namespace) -> dict:
         raise InputError("--stylized needs the original --video it was made from")
     if args.max_frames is not None and args.max_frames < 2:
         raise InputError("--max-frames must be at least 2")
+    model_path = None if args.stylized else _model_path(args)
     if args.stylized:
         stylized = runner.video_frames(args.stylized, args.max_frames)
-    elif args.model:
-        fn, _ = runner.load_stylizer(args.model, args.mode, video=True)
+    elif model_path:
+        fn, _ = runner.load_stylizer(model_path, args.mode, video=True)
         stylized = (fn(f) for f in runner.video_frames(args.video, args.max_frames))
     else:
-        raise InputError("flicker needs --stylized VIDEO or a --model to run on --video")
+        raise InputError("flicker needs --stylized VIDEO, or a --model (or --style) to run on --video")
     try:
         result = flicker.measure_flicker(runner.video_frames(args.video, args.max_frames), stylized)
     except ValueError as exc:
@@ -151,7 +163,7 @@ def _evaluate_video(args: argparse.Namespace) -> dict:
     return {
         "video": str(args.video),
         "stylized": str(args.stylized) if args.stylized else None,
-        "model": str(args.model) if args.model else None,
+        "model": str(model_path) if model_path else None,
         "flicker": result.as_dict(),
     }
 
