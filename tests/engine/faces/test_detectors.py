@@ -154,5 +154,5 @@ def test_eyes_land_on_the_annotated_pupils(name, london_portraits, mtcnn, reques
         pupils = _read_pupils(path.with_suffix(".tem"))
         faces = detector.detect(_rgb(path))
         assert len(faces) == 1, path.name
-        error = np.linalg.norm(faces[0].landmarks[:2] - pupils, axis=1) / np.linalg.norm(pupils[1] - pupils[0])
-        assert error.max() < 0.12, path.name
+        error = np.linalg.norm(faces[0].landmarks[:2] - pupils, axis=1).max()
+        assert error < 0.12 * np.linalg.norm(pupils[1] - pupils[0]), path.name

@@ -1,0 +1,116 @@
+"""Tracker: stable ids on moving faces, detection only every few frames, border and empty frames."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from portrait_style.config import FaceConfig
+from portrait_style.engine.faces.composite import crop_faces
+from portrait_style.engine.faces.tracker import FaceTracker, box_iou
+
+
+class CountingDetector:
+    """The real detector, counting how often the tracker calls it."""
+
+    def __init__(self, detector):
+        self.detector, self.calls = detector, 0
+
+    def detect(self, image):
+        self.calls += 1
+        return self.detector.detect(image)
+
+
+def _shifted(image: np.ndarray, dx: float, dy: float, size=None) -> np.ndarray:
+    width, height = size or (image.shape[1], image.shape[0])
+    move = np.float32([[1, 0, dx], [0, 1, dy]])
+    return cv2.warpAffine(image, move, (width, height), borderMode=cv2.BORDER_REFLECT_101)
+
+
+def test_box_iou():
+    a = np.array([[0, 0, 10, 10]])
+    b = np.array([[0, 0, 10, 10], [5, 0, 15, 10], [20, 20, 30, 30]])
+    np.testing.assert_allclose(box_iou(a, b), [[1.0, 50 / 150, 0.0]])
+    assert box_iou(np.empty((0, 4)), b).shape == (0, 3)
+
+
+def test_a_moving_face_keeps_its_id_and_is_followed(mtcnn, astronaut):
+    detector = CountingDetector(mtcnn)
+    tracker = FaceTracker(detector, FaceConfig(detect_every=5))
+    start = mtcnn.detect(astronaut)[0].landmarks
+    step = np.array([3.0, 2.0])  # px per frame, 90 px/s at 30 fps
+    ids = set()
+    for k in range(12):
+        faces = tracker.update(_shifted(astronaut, *(k * step)))
+        assert len(faces) == 1
+        ids.add(faces[0].track_id)
+        # flow keeps up; the smoother may lag a few pixels behind a face moving this fast
+        assert np.abs(faces[0].landmarks - (start + k * step)).max() < 6.0, k
+    assert ids == {0}
+    assert detector.calls == 3  # frames 0, 5 and 10
+
+
+def test_two_faces_keep_two_distinct_ids(mtcnn, astronaut):
+    pair = np.ascontiguousarray(np.hstack([astronaut, astronaut[:, ::-1]]))
+    tracker = FaceTracker(mtcnn, FaceConfig(detect_every=3))
+    seen = []
+    for k in range(7):
+        faces = tracker.update(_shifted(pair, 2 * k, -k))
+        seen.append(sorted((f.track_id, round(float(f.box[0]) / 512)) for f in faces))
+    assert all(ids == [(0, 0), (1, 1)] for ids in seen)  # track 0 on the left half, track 1 on the right
+
+
+def test_a_face_cut_by_the_border_is_tracked_and_cropped_whole(mtcnn, astronaut):
+    cfg = FaceConfig(detect_every=4)
+    tracker = FaceTracker(mtcnn, cfg)
+    face_left = mtcnn.detect(astronaut)[0].box[0]
+    for k in range(8):
+        # slide the face out to the left: by the last frame about a third of it is past the border
+        frame = _shifted(astronaut, -face_left - 4 * k, 0)
+        faces = tracker.update(frame)
+        assert len(faces) == 1 and faces[0].track_id == 0, k
+    assert faces[0].box[0] < 0
+    crops, _ = crop_faces(frame, faces, cfg)
+    assert crops.shape == (1, cfg.crop_size, cfg.crop_size, 3)
+    assert (crops[0].max(axis=2) == 0).mean() < 0.05  # mirrored in, not black
+
+
+def test_frames_without_faces_give_no_faces_and_drop_old_tracks(mtcnn, astronaut):
+    detector = CountingDetector(mtcnn)
+    tracker = FaceTracker(detector, FaceConfig(detect_every=5))
+    flat = np.full_like(astronaut, 90)
+    assert tracker.update(flat) == []
+    assert tracker.update(flat) == []
+    assert detector.calls == 2  # nothing tracked: detect on every frame
+    assert len(tracker.update(astronaut)) == 1
+    assert tracker.update(flat) == []  # the face is gone: the flow loses it at once
+    faces = tracker.update(astronaut)
+    assert len(faces) == 1 and faces[0].track_id == 1  # a new face, a new id
+
+
+def test_reset_and_a_new_frame_size_start_over(mtcnn, astronaut):
+    detector = CountingDetector(mtcnn)
+    tracker = FaceTracker(detector, FaceConfig(detect_every=10))
+    tracker.update(astronaut)
+    tracker.update(astronaut)
+    assert detector.calls == 1
+    tracker.reset()
+    assert tracker.update(astronaut)[0].track_id == 0
+    assert detector.calls == 2
+    assert len(tracker.update(np.ascontiguousarray(astronaut[:400]))) == 1
+    assert detector.calls == 3
+
+
+@pytest.mark.parametrize("timestamps", [False, True])
+def test_smoothing_steadies_a_still_face_with_detection_noise(mtcnn, astronaut, timestamps):
+    rng = np.random.default_rng(0)
+    raw, smooth = [], []
+    tracker = FaceTracker(mtcnn, FaceConfig(detect_every=1))
+    for k in range(10):
+        # sensor noise makes every detection land a little differently
+        noisy = np.clip(astronaut + rng.normal(0, 6, astronaut.shape), 0, 255).astype(np.uint8)
+        raw.append(mtcnn.detect(noisy)[0].landmarks)
+        smooth.append(tracker.update(noisy, t=k / 30 if timestamps else None)[0].landmarks)
+    raw_jitter = np.abs(np.diff(raw, axis=0)).mean()
+    assert np.abs(np.diff(smooth, axis=0)).mean() < 0.6 * raw_jitter
