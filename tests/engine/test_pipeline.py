@@ -1,0 +1,173 @@
+import threading
+import time
+import traceback
+
+import numpy as np
+import pytest
+
+from portrait_style.config import PipelineConfig
+from portrait_style.engine.frame import FramePacket
+from portrait_style.engine.pipeline import max_in_flight, run_pipeline
+
+TINY = np.zeros((2, 2, 3), np.uint8)
+
+
+def packets(n: int):
+    for i in range(n):
+        yield FramePacket(index=i, image=TINY)
+
+
+def jittery(delay_s: float = 0.0005):
+    """A stage that takes a different, small time per frame, so stages finish out of step."""
+
+    def stage(packet: FramePacket) -> FramePacket:
+        time.sleep(delay_s * (packet.index % 3))
+        return packet
+
+    return stage
+
+
+class Collect:
+    def __init__(self, delay_s: float = 0.0):
+        self.packets: list[FramePacket] = []
+        self.delay_s = delay_s
+
+    def __call__(self, packet: FramePacket) -> None:
+        time.sleep(self.delay_s)
+        self.packets.append(packet)
+
+
+def test_every_frame_passes_every_stage_in_order():
+    sink = Collect()
+    stages = [("a", jittery()), ("b", jittery(0.001)), ("c", jittery())]
+    stats = run_pipeline(packets(40), stages, sink, PipelineConfig(queue_size=2))
+    assert [p.index for p in sink.packets] == list(range(40))
+    assert all(list(p.timings) == ["source", "a", "b", "c"] for p in sink.packets)  # each stage, in turn
+    assert stats.frames == 40 and stats.dropped == 0
+    assert {name: s.frames for name, s in stats.stages.items()} == dict(source=40, a=40, b=40, c=40, sink=40)
+    assert stats.stages["b"].seconds > 0 and stats.wall_seconds > 0 and stats.fps > 0
+
+
+def test_empty_source_and_no_stages():
+    sink = Collect()
+    assert run_pipeline(iter(()), [], sink).frames == 0
+    assert run_pipeline(packets(3), [], sink).frames == 3
+
+
+class StageFailed(Exception):
+    pass
+
+
+def test_error_in_a_middle_stage_is_raised_once_and_every_thread_ends():
+    baseline = threading.active_count()
+    raised = StageFailed("frame 7 is bad")
+    closed = threading.Event()
+
+    def endless_source():  # would run forever if the pipeline did not stop it
+        try:
+            i = 0
+            while True:
+                yield FramePacket(index=i, image=TINY)
+                i += 1
+        finally:
+            closed.set()
+
+    def failing_stage(packet):
+        if packet.index == 7:
+            raise raised
+        return packet
+
+    stages = [("first", jittery()), ("failing", failing_stage), ("last", jittery())]
+    sink = Collect(delay_s=0.002)  # slow: upstream queues are full and blocked when the error happens
+    with pytest.raises(StageFailed) as info:
+        run_pipeline(endless_source(), stages, sink, PipelineConfig(queue_size=2))
+    assert info.value is raised
+    frames = [frame.name for frame in traceback.extract_tb(info.value.__traceback__)]
+    assert "failing_stage" in frames  # the original traceback, not one made in the caller
+    assert [p.index for p in sink.packets] == list(range(len(sink.packets)))
+    assert len(sink.packets) <= 7
+    assert closed.is_set()  # the source generator was closed (its file would be released)
+    assert threading.active_count() == baseline
+
+
+@pytest.mark.parametrize("where", ["source", "sink"])
+def test_error_in_source_or_sink_stops_the_pipeline(where):
+    baseline = threading.active_count()
+
+    def source():
+        yield from packets(5)
+        if where == "source":
+            raise OSError("camera unplugged")
+        yield from packets(1000)
+
+    def sink(packet):
+        if where == "sink" and packet.index == 3:
+            raise OSError("disk full")
+
+    with pytest.raises(OSError, match="camera unplugged" if where == "source" else "disk full"):
+        run_pipeline(source(), [("a", jittery()), ("b", jittery())], sink, PipelineConfig(queue_size=1))
+    assert threading.active_count() == baseline
+
+
+def test_keyboard_interrupt_in_the_caller_stops_cleanly():
+    baseline = threading.active_count()
+
+    def sink(packet):
+        if packet.index == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_pipeline(packets(10_000), [("a", jittery())], sink, PipelineConfig(queue_size=2))
+    assert threading.active_count() == baseline
+
+
+def test_lossless_backpressure_bounds_how_far_the_source_runs_ahead():
+    produced = 0
+    ahead: list[int] = []
+
+    def source():
+        nonlocal produced
+        for packet in packets(60):
+            produced += 1
+            yield packet
+
+    def slow_sink(packet):
+        ahead.append(produced - packet.index)
+        time.sleep(0.002)
+
+    cfg = PipelineConfig(queue_size=2)
+    stages = [("a", jittery(0)), ("b", jittery(0))]
+    stats = run_pipeline(source(), stages, slow_sink, cfg)
+    assert stats.frames == 60 and stats.dropped == 0
+    assert max(ahead) <= max_in_flight(len(stages), cfg.queue_size)
+
+
+def test_latest_policy_drops_stale_frames_for_a_slow_consumer():
+    sink = Collect(delay_s=0.005)
+    stats = run_pipeline(packets(200), [("a", jittery(0))], sink, PipelineConfig(policy="latest"))
+    indices = [p.index for p in sink.packets]
+    assert stats.dropped > 0
+    assert len(indices) + stats.dropped == 200  # every frame is either shown or counted as dropped
+    assert indices == sorted(indices) and indices[-1] == 199  # order kept; the newest frame is never lost
+
+
+def test_a_stage_must_return_the_packet():
+    with pytest.raises(TypeError, match="returned None"):
+        run_pipeline(packets(3), [("forgetful", lambda packet: None)], Collect())
+
+
+@pytest.mark.parametrize(
+    "stages, cfg",
+    [
+        ([("a", jittery()), ("a", jittery())], PipelineConfig()),
+        ([("sink", jittery())], PipelineConfig()),
+        ([], PipelineConfig(policy="newest")),
+        ([], PipelineConfig(queue_size=0)),
+    ],
+    ids=["duplicate-name", "reserved-name", "unknown-policy", "no-queue"],
+)
+def test_bad_configuration_is_refused_before_starting(stages, cfg):
+    baseline = threading.active_count()
+    with pytest.raises(ValueError):
+        run_pipeline(packets(3), stages, Collect(), cfg)
+    assert threading.active_count() == baseline
