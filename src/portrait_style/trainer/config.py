@@ -1,0 +1,222 @@
+"""Training settings: one frozen dataclass, its defaults, and its round trip through TOML files.
+
+`TrainConfig` is what `train()` takes. Fields left as None or "auto" are decided once the data has
+been scanned (`resolve`); the resolved copy is what the run directory and checkpoints record, so a run
+can be repeated or resumed from its `config.toml` alone.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+from portrait_style.errors import InputError
+
+FEW_SHOT_MAX = 10  # a style folder with this many images or fewer is learned from patches (few-shot)
+DIFFAUGMENT_MAX = 1000  # style sets smaller than this get DiffAugment on the discriminator's inputs
+
+# CUT and FastCUT (Park et al. 2020, sec. 4): FastCUT drops the identity NCE term and weights NCE up.
+METHOD_DEFAULTS = {
+    "cut": {"lambda_nce": 1.0, "nce_idt": True},
+    "fastcut": {"lambda_nce": 10.0, "nce_idt": False},
+}
+
+
+def _f(default, help: str):  # noqa: A002 - `help` reads best next to argparse
+    if isinstance(default, (list, tuple)):
+        return field(default=tuple(default), metadata={"help": help})
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    # -- data -----------------------------------------------------------------------------------------
+    content_dir: str = _f("", "photos to restyle (domain A): a folder (searched recursively) or a .txt list")
+    style_dir: str = _f("", "examples of the look (domain B): a folder or a .txt list of image paths")
+    name: str = _f("style", "style name; also the file name of the result")
+    out_dir: str | None = _f(None, "run folder (default runs/<name>)")
+    mode: str = _f("face", "'face': aligned face crops, 'frame': whole frames")
+    size: int = _f(256, "training resolution (square side, multiple of 4)")
+    few_shot: bool | None = _f(
+        None, "learn from patches of 1-10 exemplars (default: when <= 10 style images)"
+    )
+    cache_dir: str | None = _f(None, "face-crop cache (default $XDG_CACHE_HOME/portrait-style/crops)")
+    face_detector: str = _f("auto", "face detector for face mode: auto | mtcnn | yunet | haar")
+    # -- optimisation ---------------------------------------------------------------------------------
+    steps: int = _f(20000, "training steps")
+    batch_size: int = _f(4, "images per step per process")
+    lr: float = _f(2e-4, "Adam learning rate (G, D and the NCE heads)")
+    lr_decay_start: float = _f(0.5, "fraction of the steps after which lr decays linearly to 0")
+    beta1: float = _f(0.5, "Adam beta1")
+    beta2: float = _f(0.999, "Adam beta2")
+    seed: int = _f(0, "random seed")
+    # -- objective ------------------------------------------------------------------------------------
+    method: str = _f("cut", "'cut' or 'fastcut' (sets the NCE defaults below)")
+    gan_loss: str = _f("lsgan", "adversarial loss: lsgan | hinge")
+    lambda_gan: float = _f(1.0, "weight of the adversarial loss")
+    lambda_nce: float | None = _f(None, "weight of PatchNCE (default: 1 for cut, 10 for fastcut)")
+    nce_idt: bool | None = _f(None, "identity NCE on style images (default: on for cut, off for fastcut)")
+    nce_layers: tuple[int, ...] = _f((0, 1, 2, 3, 6), "indices into Generator.encode() used by PatchNCE")
+    nce_patches: int = _f(256, "patch locations sampled per layer")
+    nce_dim: int = _f(256, "output width of the PatchNCE MLP heads")
+    nce_temperature: float = _f(0.07, "PatchNCE temperature")
+    lambda_idt_l1: float = _f(0.0, "weight of an L1 identity loss |G(style) - style|")
+    lambda_perceptual: float = _f(1.0, "weight of the MobileNetV2 content loss (needs perceptual_weights)")
+    perceptual_weights: str | None = _f(
+        None, "torchvision mobilenet_v2-b0353104.pth; enables the content loss"
+    )
+    diffaugment: str = _f("auto", "DiffAugment policy, e.g. 'color,translation,cutout'; 'none'; or 'auto'")
+    # -- networks -------------------------------------------------------------------------------------
+    gen_channels: tuple[int, ...] = _f((16, 32, 64), "generator widths at 1, 1/2, 1/4 resolution")
+    gen_blocks: int = _f(6, "generator body blocks")
+    gen_expansion: int = _f(4, "generator inverted-residual expansion")
+    d_channels: int = _f(64, "discriminator base width")
+    d_layers: int = _f(3, "discriminator stride-2 layers (3: 70x70 patches)")
+    spectral_norm: bool = _f(True, "spectral norm in the discriminator (otherwise instance norm)")
+    ema_decay: float = _f(0.999, "decay of the generator's exponential moving average (what is saved)")
+    # -- bookkeeping ----------------------------------------------------------------------------------
+    sample_every: int = _f(500, "steps between sample grids (PNG + TensorBoard); 0: never")
+    checkpoint_every: int = _f(1000, "steps between resumable checkpoints; 0: only at the end")
+    log_every: int = _f(10, "steps between TensorBoard scalars")
+    num_samples: int = _f(4, "content images in each sample grid")
+    progress: bool = _f(True, "show a progress bar")
+    device: str = _f("auto", "auto | cpu | cuda | cuda:N")
+    amp: str = _f("auto", "mixed precision on CUDA: auto | bf16 | fp16 | off")
+    num_workers: int | None = _f(None, "data-loading worker processes (default: 0 on CPU, 4 on CUDA)")
+    # -- what the style file says about itself --------------------------------------------------------
+    license: str = _f("", "licence of the training data / resulting weights")
+    attribution: str = _f("", "credit for the training data")
+    description: str = _f("", "one line describing the look")
+
+    def run_dir(self) -> Path:
+        return Path(self.out_dir) if self.out_dir else Path("runs") / self.name
+
+    def style_path(self) -> Path:
+        return self.run_dir() / f"{self.name}.safetensors"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def validate(cfg: TrainConfig) -> None:
+    """Reject settings that cannot work, with one line each, before anything slow happens."""
+    from portrait_style.engine.model import SIZE_MULTIPLE
+    from portrait_style.trainer.diffaugment import check_policy
+
+    checks = [
+        (cfg.mode in ("face", "frame"), f"mode must be 'face' or 'frame', not '{cfg.mode}'"),
+        (
+            cfg.size >= 32 and cfg.size % SIZE_MULTIPLE == 0,
+            f"size must be >= 32 and a multiple of 4: {cfg.size}",
+        ),
+        (cfg.steps >= 1, f"steps must be >= 1: {cfg.steps}"),
+        (cfg.batch_size >= 1, f"batch_size must be >= 1: {cfg.batch_size}"),
+        (cfg.lr > 0 and math.isfinite(cfg.lr), f"lr must be positive: {cfg.lr}"),
+        (cfg.method in METHOD_DEFAULTS, f"method must be one of {sorted(METHOD_DEFAULTS)}: '{cfg.method}'"),
+        (cfg.gan_loss in ("lsgan", "hinge"), f"gan_loss must be 'lsgan' or 'hinge': '{cfg.gan_loss}'"),
+        (0.0 <= cfg.ema_decay < 1.0, f"ema_decay must be in [0, 1): {cfg.ema_decay}"),
+        (cfg.amp in ("auto", "bf16", "fp16", "off"), f"amp must be auto|bf16|fp16|off: '{cfg.amp}'"),
+        (len(cfg.gen_channels) == 3, f"gen_channels needs 3 widths: {cfg.gen_channels}"),
+        (bool(cfg.name) and "/" not in cfg.name and "\\" not in cfg.name, f"bad style name: '{cfg.name}'"),
+        (cfg.log_every >= 1, f"log_every must be >= 1: {cfg.log_every}"),
+        (
+            cfg.sample_every >= 0 and cfg.checkpoint_every >= 0,
+            "sample_every and checkpoint_every must be >= 0",
+        ),
+        (cfg.nce_patches >= 1 and cfg.nce_temperature > 0, "nce_patches must be >= 1, nce_temperature > 0"),
+    ]
+    n_feats = 4 + cfg.gen_blocks  # Generator.encode: input, stem, down1, down2, one per block
+    bad_layers = [i for i in cfg.nce_layers if not 0 <= i < n_feats]
+    checks.append((not bad_layers, f"nce_layers {bad_layers} out of range 0..{n_feats - 1}"))
+    for ok, message in checks:
+        if not ok:
+            raise InputError(message)
+    if cfg.diffaugment not in ("auto", "none"):
+        try:
+            check_policy(cfg.diffaugment)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+    if not cfg.content_dir:
+        raise InputError("no content folder given (content_dir / --content)")
+    if not cfg.style_dir:
+        raise InputError("no style folder given (style_dir / --style)")
+
+
+def resolve(cfg: TrainConfig, n_style_images: int) -> TrainConfig:
+    """Fill every None/'auto' that depends on the method or the data; the result is what gets recorded."""
+    method = METHOD_DEFAULTS[cfg.method]
+    few_shot = cfg.few_shot if cfg.few_shot is not None else n_style_images <= FEW_SHOT_MAX
+    policy = cfg.diffaugment
+    if policy == "auto":
+        # Few exemplars: the full policy of Zhao et al. Otherwise leave colour alone, since colour is
+        # often the very thing a photographic style is about, and geometry augmentations suffice.
+        policy = (
+            "color,translation,cutout"
+            if few_shot
+            else ("translation,cutout" if n_style_images < DIFFAUGMENT_MAX else "")
+        )
+    elif policy == "none":
+        policy = ""
+    return replace(
+        cfg,
+        out_dir=str(cfg.run_dir()),
+        few_shot=few_shot,
+        lambda_nce=method["lambda_nce"] if cfg.lambda_nce is None else cfg.lambda_nce,
+        nce_idt=method["nce_idt"] if cfg.nce_idt is None else cfg.nce_idt,
+        diffaugment=policy,
+        cache_dir=cfg.cache_dir or str(default_cache_dir()),
+    )
+
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "portrait-style" / "crops"
+
+
+# -- files ------------------------------------------------------------------------------------------
+def from_dict(data: dict, source: str = "config") -> TrainConfig:
+    known = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise InputError(f"unknown setting(s) in {source}: {', '.join(unknown)}")
+    data = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return TrainConfig(**data)
+
+
+def load_toml(path: str | os.PathLike) -> dict:
+    """Settings from a TOML file (flat keys, as `dump_toml` writes them)."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise InputError(f"config file not found: {path}") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise InputError(f"cannot read config file {path}: {exc}") from None
+    from_dict(data, str(path))  # reject unknown keys now, with the file's name in the message
+    return data
+
+
+def dump_toml(cfg: TrainConfig) -> str:
+    """Flat TOML; None values are left out (TOML has no null) and read back as their None defaults."""
+    lines = ["# portrait-style training settings (resolved). Re-run with: portrait-style train --config FILE"]
+    for key, value in cfg.to_dict().items():
+        if value is None:
+            continue
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, (int, float)):
+            text = repr(value)
+        elif isinstance(value, (list, tuple)):
+            text = "[" + ", ".join(repr(v) for v in value) + "]"
+        else:  # JSON string escapes are a subset of TOML basic-string escapes
+            text = json.dumps(str(value), ensure_ascii=False)
+        lines.append(f"{key} = {text}")
+    return "\n".join(lines) + "\n"
