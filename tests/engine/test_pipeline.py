@@ -1,3 +1,4 @@
+import os
 import threading
 import time
 import traceback
@@ -8,6 +9,8 @@ import pytest
 from portrait_style.config import PipelineConfig
 from portrait_style.engine.frame import FramePacket
 from portrait_style.engine.pipeline import max_in_flight, run_pipeline
+from portrait_style.engine.video_io import VideoReader, VideoWriter
+from tests.media import audio_packets, make_video, video_times
 
 TINY = np.zeros((2, 2, 3), np.uint8)
 
@@ -171,3 +174,26 @@ def test_bad_configuration_is_refused_before_starting(stages, cfg):
     with pytest.raises(ValueError):
         run_pipeline(packets(3), stages, Collect(), cfg)
     assert threading.active_count() == baseline
+
+
+def test_a_video_file_streams_through_the_pipeline_into_a_writer(tmp_path):
+    made = make_video(tmp_path / "in.mp4", n_frames=20, vfr=True)
+
+    def invert(packet):
+        packet.output = 255 - packet.image
+        return packet
+
+    out = tmp_path / "out.mp4"
+    with VideoReader(made.path) as reader, VideoWriter(out, reader, audio_source=made.path) as writer:
+        stats = run_pipeline(reader, [("invert", invert)], writer.write, PipelineConfig(queue_size=2))
+    assert stats.frames == 20
+    assert video_times(out) == pytest.approx(made.times)
+    assert audio_packets(out) == audio_packets(made.path)
+
+    def broken(packet):
+        raise StageFailed
+
+    failed = tmp_path / "failed.mp4"
+    with pytest.raises(StageFailed), VideoReader(made.path) as reader, VideoWriter(failed, reader) as writer:
+        run_pipeline(reader, [("broken", broken)], writer.write)
+    assert not failed.exists() and sorted(os.listdir(tmp_path)) == ["in.mp4", "out.mp4"]

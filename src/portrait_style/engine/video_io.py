@@ -98,7 +98,7 @@ class VideoReader:
             duration = float(stream.duration * stream.time_base)
         elif self._container.duration is not None:
             duration = self._container.duration / av.time_base
-        frame_count = stream.frames or (round(duration * fps) if duration else 0)
+        frame_count = stream.frames or (int(duration * fps + 0.5) if duration else 0)
         has_audio = bool(self._container.streams.audio)
         return VideoInfo(
             width, height, Fraction(fps), stream.time_base, frame_count, duration, rotation, has_audio
