@@ -187,7 +187,8 @@ class VideoWriter:
         muxer picks the same format) that replaces `path` on `close()`; `abort()` or an error removes it.
     info: a `VideoInfo` (or a `VideoReader`, whose `.info` is used): frame size, time base, frame rate.
         The video stream gets the input's time base and every frame its input pts, so a variable frame
-        rate comes out exactly as it went in (MKV stores milliseconds: pts are rounded to 1 ms there).
+        rate comes out exactly as it went in. (Matroska stores milliseconds and no negative times: there
+        pts are rounded to 1 ms, and audio that starts before zero, like AAC priming, shifts all streams.)
     cfg: codec, CRF, preset and pixel format.
     audio_source: a file whose audio streams are copied packet for packet (no re-encode), interleaved
         with the video as it is written; only a codec the output container cannot hold (e.g. mu-law in
@@ -199,7 +200,8 @@ class VideoWriter:
     pixel of the input is lost.
 
     Errors while setting up (folder missing or read-only, unknown suffix, bad encoder settings) raise
-    `OutputError` from the constructor, before any frame is decoded, so create the writer first.
+    `OutputError` from the constructor, before any stage runs (opening a `VideoReader` decodes only its
+    first frame), so create the writer before starting the pipeline.
     Use as a context manager: it closes on success and aborts on an exception.
     """
 
