@@ -32,7 +32,7 @@ import torch
 
 from portrait_style.evaluate import baselines, metrics
 from portrait_style.evaluate.looks import LOOKS
-from portrait_style.evaluate.runner import load_stylizer, read_rgb
+from portrait_style.evaluate.runner import frame_stylizer, load_stylizer, read_rgb
 
 REPO = Path(__file__).resolve().parents[1]
 HELD_OUT_FROM = 120  # London ids >= this are held out of every training run (shared data README)
@@ -118,9 +118,8 @@ def score(transform, test: list) -> dict:
 
 
 def train_model(prepared: dict, look_name: str, setting: dict, work: Path, device: str) -> tuple[Path, float]:
-    from portrait_style.trainer.train import train
-
     from portrait_style.trainer.config import TrainConfig
+    from portrait_style.trainer.train import train
 
     cfg = TrainConfig(
         content_dir=str(prepared["content_dir"]),
@@ -141,7 +140,33 @@ def train_model(prepared: dict, look_name: str, setting: dict, work: Path, devic
     return Path(path), time.perf_counter() - start
 
 
-def run_look(name: str, files: dict, setting: dict, work: Path, device: str, no_train: bool) -> dict:
+def train_paired_oracle(content_dir: Path, look, steps: int, batch_size: int, seed: int = 0):
+    """The same generator trained with PAIRED supervision (L1 to look(content)): not a fair competitor,
+    an upper reference. It shows what the architecture can represent in a similar budget, so a GAN
+    shortfall can be told apart from a capacity limit."""
+    from portrait_style.engine.model import Generator
+
+    images = [read_rgb(p) for p in sorted(content_dir.glob("*.png"))]
+    x = torch.from_numpy(np.stack(images)).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    y = torch.from_numpy(np.stack([look(im) for im in images])).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+    torch.manual_seed(seed)
+    model = Generator()
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, steps)
+    generator = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        idx = torch.randint(0, len(x), (batch_size,), generator=generator)
+        loss = (model.generate(x[idx]) - y[idx]).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+    return model.eval()
+
+
+def run_look(
+    name: str, files: dict, setting: dict, work: Path, device: str, no_train: bool, oracle_steps: int
+) -> dict:
     print(f"[{name}] preparing {setting['size']}² images in {work}", file=sys.stderr)
     prepared = prepare(files, LOOKS[name], setting["size"], work)
     methods = {b: fit(prepared["style_images"]) for b, fit in baselines.BASELINES.items()}
@@ -151,6 +176,14 @@ def run_look(name: str, files: dict, setting: dict, work: Path, device: str, no_
         model_path, seconds = train_model(prepared, name, setting, work, device)
         methods = {"gan": load_stylizer(model_path, "frame")[0], **methods}
         result.update(train_seconds=round(seconds, 1), model=str(model_path))
+    if oracle_steps:
+        print(f"[{name}] paired L1 oracle, {oracle_steps} steps", file=sys.stderr)
+        start = time.perf_counter()
+        oracle = train_paired_oracle(
+            prepared["content_dir"], LOOKS[name], oracle_steps, setting["batch_size"]
+        )
+        methods["paired-L1 oracle (not a baseline)"] = frame_stylizer(oracle)
+        result["oracle"] = {"steps": oracle_steps, "train_seconds": round(time.perf_counter() - start, 1)}
     result["scores"] = {m: score(fn, prepared["test"]) for m, fn in methods.items()}
     if "gan" in result["scores"]:
         gan = result["scores"]["gan"]["all"]["psnr"]
@@ -180,9 +213,10 @@ def markdown(report: dict) -> str:
         "",
     ]
     for look, r in report["looks"].items():
-        trained = (
-            f", trained in {r['train_seconds'] / 60:.1f} min" if r["train_seconds"] else " (no GAN trained)"
-        )
+        trained = f", GAN trained in {r['train_seconds'] / 60:.1f} min" if r["train_seconds"] else " (no GAN)"
+        if "oracle" in r:
+            o = r["oracle"]
+            trained += f"; paired oracle: {o['steps']} steps in {o['train_seconds'] / 60:.1f} min"
         lines += [f"## {look}{trained}", ""]
         subsets = [k for k in next(iter(r["scores"].values())) if k != "all"]
         header = (
@@ -215,6 +249,9 @@ def main() -> int:
     )
     parser.add_argument("--device", default="auto", help="training device: auto | cpu | cuda")
     parser.add_argument("--no-train", action="store_true", help="baselines only (no GAN)")
+    parser.add_argument(
+        "--oracle-steps", type=int, default=0, help="also train a paired-L1 reference for this many steps"
+    )
     parser.add_argument("--notes", default="", help="text for the report's Notes section")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
     args = parser.parse_args()
@@ -242,7 +279,9 @@ def main() -> int:
         "looks": {},
     }
     for name in args.looks:
-        report["looks"][name] = run_look(name, files, setting, work / name, args.device, args.no_train)
+        report["looks"][name] = run_look(
+            name, files, setting, work / name, args.device, args.no_train, args.oracle_steps
+        )
         print(json.dumps(report["looks"][name]["scores"], indent=1)[:2000], file=sys.stderr)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
