@@ -13,11 +13,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from portrait_style.engine.image_io import IMAGE_SUFFIXES, is_image_path, read_image
 from portrait_style.errors import InputError
 
 log = logging.getLogger(__name__)
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 
 def find_images(source: str | Path, role: str) -> list[Path]:
@@ -32,7 +31,11 @@ def find_images(source: str | Path, role: str) -> list[Path]:
     if source.is_file():
         if source.suffix.lower() != ".txt":
             raise InputError(f"{role} must be a folder or a .txt list of images: {source}")
-        lines = (line.strip() for line in source.read_text(encoding="utf-8").splitlines())
+        try:
+            text = source.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"cannot read {role} list {source}: {exc}") from None
+        lines = (line.strip() for line in text.splitlines())
         paths = [source.parent / line for line in lines if line and not line.startswith("#")]
         missing = [p for p in paths if not p.is_file()]
         if missing:
@@ -41,7 +44,7 @@ def find_images(source: str | Path, role: str) -> list[Path]:
         paths = sorted(
             p
             for p in source.rglob("*")
-            if p.suffix.lower() in IMAGE_SUFFIXES
+            if is_image_path(p)
             and p.is_file()
             and not any(part.startswith(".") for part in p.relative_to(source).parts)
         )
@@ -51,24 +54,11 @@ def find_images(source: str | Path, role: str) -> list[Path]:
 
 
 def read_rgb(path: Path) -> np.ndarray | None:
-    """H x W x 3 uint8 RGB, or None when the file cannot be decoded. Grey and RGBA come back as RGB."""
-    try:
-        from portrait_style.engine.image_io import read_image
-    except ImportError:  # the engine's reader is not in this checkout yet
-        return _read_rgb_cv2(path)
+    """H x W x 3 uint8 RGB (grey, 16-bit and alpha handled by the engine's reader), or None if unreadable."""
     try:
         return read_image(path)
     except InputError:
         return None
-
-
-def _read_rgb_cv2(path: Path) -> np.ndarray | None:
-    try:
-        data = np.fromfile(str(path), dtype=np.uint8)
-    except OSError:
-        return None
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None  # grey -> 3 channels, alpha dropped
-    return None if image is None else cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 def read_all(

@@ -1,0 +1,67 @@
+from dataclasses import replace
+
+import pytest
+
+from portrait_style.errors import InputError
+from portrait_style.trainer.config import TrainConfig, dump_toml, from_dict, load_toml, resolve, validate
+
+BASE = TrainConfig(content_dir="a", style_dir="b", name="x")
+
+
+def test_defaults_resolve_from_method_and_data():
+    many = resolve(BASE, n_style_images=500)
+    assert (many.few_shot, many.lambda_nce, many.nce_idt) == (False, 1.0, True)
+    assert many.diffaugment == "translation,cutout"
+    assert many.out_dir.endswith("runs/x") and many.cache_dir
+
+    few = resolve(replace(BASE, method="fastcut"), n_style_images=10)
+    assert (few.few_shot, few.lambda_nce, few.nce_idt) == (True, 10.0, False)
+    assert few.diffaugment == "color,translation,cutout"
+
+    large = resolve(BASE, n_style_images=5000)
+    assert large.diffaugment == ""
+
+
+def test_explicit_values_win_over_auto():
+    cfg = resolve(replace(BASE, few_shot=False, lambda_nce=3.0, nce_idt=False, diffaugment="none"), 2)
+    assert (cfg.few_shot, cfg.lambda_nce, cfg.nce_idt, cfg.diffaugment) == (False, 3.0, False, "")
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"mode": "video"}, "mode"),
+        ({"size": 50}, "multiple of 4"),
+        ({"size": 16}, "size"),
+        ({"steps": 0}, "steps"),
+        ({"gan_loss": "wgan"}, "gan_loss"),
+        ({"nce_layers": (0, 42)}, "nce_layers"),
+        ({"diffaugment": "color,blur"}, "blur"),
+        ({"name": "a/b"}, "name"),
+        ({"content_dir": ""}, "content"),
+        ({"style_dir": ""}, "style"),
+    ],
+)
+def test_validate_rejects_with_one_clear_line(change, words):
+    with pytest.raises(InputError, match=words) as info:
+        validate(replace(BASE, **change))
+    assert "\n" not in str(info.value)
+
+
+def test_toml_round_trip(tmp_path):
+    cfg = resolve(replace(BASE, description='say "hi"\\n', lr=1e-5, nce_layers=(0, 2)), 3)
+    path = tmp_path / "c.toml"
+    path.write_text(dump_toml(cfg))
+    assert from_dict(load_toml(path)) == cfg
+
+
+def test_unknown_setting_is_an_input_error(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('content_dir = "a"\nlearning_rate = 0.1\n')
+    with pytest.raises(InputError, match="learning_rate"):
+        load_toml(path)
+    with pytest.raises(InputError, match="not found"):
+        load_toml(tmp_path / "missing.toml")
+    (tmp_path / "bad.toml").write_text("steps = = 3")
+    with pytest.raises(InputError, match="cannot read"):
+        load_toml(tmp_path / "bad.toml")
