@@ -86,6 +86,11 @@ def _regress(boxes: np.ndarray, reg: np.ndarray) -> np.ndarray:
     return boxes + reg * size
 
 
+def _proper(boxes: np.ndarray) -> np.ndarray:
+    """Boxes at least a pixel wide and high: a regression can turn a window inside out."""
+    return boxes[(boxes[:, 2] >= boxes[:, 0] + 1) & (boxes[:, 3] >= boxes[:, 1] + 1)]
+
+
 def _normalise(pixels: np.ndarray) -> np.ndarray:
     return (pixels.astype(np.float32) - 127.5) * 0.0078125
 
@@ -176,9 +181,9 @@ class MTCNNCascade:
     def __call__(self, image: np.ndarray) -> Detections:
         """Faces in an H x W x 3 uint8 RGB image, in the nets' landmark order (left_eye, right_eye, ...)."""
         empty = Detections(np.empty((0, 4)), np.empty(0), np.empty((0, 5, 2)))
-        boxes = self._stage1(image)
+        boxes = _proper(self._stage1(image))
         if len(boxes):
-            boxes = self._stage2(image, boxes)
+            boxes = _proper(self._stage2(image, boxes))
         if not len(boxes):
             return empty
         return self._stage3(image, boxes)
