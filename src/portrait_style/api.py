@@ -93,7 +93,9 @@ class Stylizer:
             return packet
         from portrait_style.engine.faces.composite import crop_faces
 
-        packet.faces = self.tracker.update(packet.image)
+        # Real timestamps keep the landmark smoothing right on variable-frame-rate video.
+        t = float(packet.pts * packet.time_base) if packet.pts is not None and packet.time_base else None
+        packet.faces = self.tracker.update(packet.image, t=t)
         packet.crops, packet.transforms = crop_faces(packet.image, packet.faces, self.face_config)
         return packet
 
