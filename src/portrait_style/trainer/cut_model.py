@@ -41,7 +41,6 @@ class CUTModel:
         self.netG = Generator(tuple(cfg.gen_channels), cfg.gen_blocks, cfg.gen_expansion).to(device)
         self.netD = PatchDiscriminator(cfg.d_channels, cfg.d_layers, cfg.spectral_norm).to(device)
         self.netF = PatchSampleMLP(encoder_channels(self.netG, cfg.nce_layers), cfg.nce_dim).to(device)
-        self.ema = EMA(self.netG, cfg.ema_decay)
         self.criterionGAN = GANLoss(cfg.gan_loss)
         self.criterionNCE = PatchNCELoss(cfg.nce_temperature)
         self.perceptual = None
@@ -75,6 +74,7 @@ class CUTModel:
             )
 
         self.G, self.D, self.F = wrap(_Methods(self.netG)), wrap(self.netD), wrap(self.netF)
+        self.ema = EMA(self.netG, cfg.ema_decay)  # after wrapping: DDP has given every rank rank 0's weights
 
     # -- the step ---------------------------------------------------------------------------------------
     def set_input(self, real_A: torch.Tensor, real_B: torch.Tensor) -> None:

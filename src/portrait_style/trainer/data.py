@@ -65,9 +65,10 @@ def load_set(
     if len(bad) == len(paths):
         raise InputError(f"none of the {len(paths)} {role} images in {source} could be read (e.g. {bad[0]})")
     if not images:
+        hint = "use --mode frame to train on whole frames" + (" or --few-shot" if role == "style" else "")
         raise InputError(
             f"no faces found in any of the {len(paths)} {role} images in {source}"
-            " (face mode needs visible faces; use --mode frame to train on whole frames)"
+            f" (face mode needs faces; {hint})"
         )
     return ImageSet(role, source, images, kind, len(paths), bad, no_face)
 

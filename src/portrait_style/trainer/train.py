@@ -71,6 +71,7 @@ def _train(cfg: TrainConfig, resume: bool, info: distributed.Dist) -> Path:
         )  # fmt: skip
 
     # -- networks ------------------------------------------------------------------------------------
+    torch.manual_seed(cfg.seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)
     model = CUTModel(cfg, info.device, distributed=info.enabled)
     start_step, wall_before = 0, 0.0
     if checkpoint is not None:
