@@ -84,6 +84,11 @@ def test_resume_refuses_changed_shapes_and_a_fresh_run_refuses_an_existing_one(t
         train(tiny(steps=2, size=48), resume=True)
     with pytest.raises(OutputError, match="--resume"):
         train(tiny(steps=2))
+    run = Path(tiny().out_dir)
+    (run / "tb" / "old-events").write_text("x")
+    train(tiny(steps=1, seed=5, overwrite=True))  # starts again: old logs gone, checkpoint replaced
+    assert not (run / "tb" / "old-events").exists()
+    assert load_checkpoint(checkpoint_path(run))["config"]["seed"] == 5
     with pytest.raises(InputError, match="nothing to resume"):
         train(tiny(out_dir=str(Path(tiny().out_dir).parent / "other")), resume=True)
 

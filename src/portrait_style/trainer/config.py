@@ -38,6 +38,9 @@ class TrainConfig:
     style_dir: str = _f("", "examples of the look (domain B): a folder or a .txt list of image paths")
     name: str = _f("style", "style name; also the file name of the result")
     out_dir: str | None = _f(None, "run folder (default runs/<name>)")
+    overwrite: bool = _f(
+        False, "start afresh in an out_dir that holds a run (its checkpoint, logs, samples go)"
+    )
     mode: str = _f("face", "'face': aligned face crops, 'frame': whole frames")
     size: int = _f(256, "training resolution (square side, multiple of 4)")
     few_shot: bool | None = _f(

@@ -14,6 +14,7 @@ the random numbers the uninterrupted run would have.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import torch
@@ -34,7 +35,7 @@ def checkpoint_path(run_dir: Path) -> Path:
     return run_dir / "checkpoints" / "last.pt"
 
 
-def prepare_run_dir(run_dir: Path, resume: bool) -> None:
+def prepare_run_dir(run_dir: Path, resume: bool, overwrite: bool = False) -> None:
     """Create the run folder and prove it is writable, before any slow work."""
     try:
         (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
@@ -47,10 +48,15 @@ def prepare_run_dir(run_dir: Path, resume: bool) -> None:
     if resume and not ckpt.is_file():
         raise InputError(f"nothing to resume: no checkpoint at {ckpt}")
     if not resume and ckpt.is_file():
-        raise OutputError(
-            f"{run_dir} already holds a training run: pass --resume to continue it,"
-            " or choose another --name / --out-dir"
-        )
+        if not overwrite:
+            raise OutputError(
+                f"{run_dir} already holds a training run: pass --resume to continue it, --overwrite to"
+                " start again, or choose another --name / --out-dir"
+            )
+        # the folder is a run of ours (it has our checkpoint), so its artefacts are ours to clear
+        ckpt.unlink()
+        for folder in ("tb", "samples"):
+            shutil.rmtree(run_dir / folder, ignore_errors=True)
 
 
 def write_config(run_dir: Path, cfg: TrainConfig) -> Path:

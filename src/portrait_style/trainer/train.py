@@ -29,7 +29,7 @@ from portrait_style.trainer.monitor import Monitor, make_grid
 
 log = logging.getLogger(__name__)
 # settings about this machine rather than the style: kept out of the style file's metadata
-_LOCAL_FIELDS = ("out_dir", "cache_dir", "device", "num_workers", "progress")
+_LOCAL_FIELDS = ("out_dir", "overwrite", "cache_dir", "device", "num_workers", "progress")
 
 
 def train(cfg: TrainConfig, resume: bool = False) -> Path:
@@ -51,7 +51,9 @@ def _train(cfg: TrainConfig, resume: bool, info: distributed.Dist) -> Path:
     style_paths = find_images(cfg.style_dir, "style")
     cfg = resolve(cfg, n_style_images=len(style_paths))
     run_dir = Path(cfg.out_dir)
-    distributed.main_first(lambda: run_files.prepare_run_dir(run_dir, resume), info, others_too=False)
+    distributed.main_first(
+        lambda: run_files.prepare_run_dir(run_dir, resume, cfg.overwrite), info, others_too=False
+    )
     checkpoint = None
     if resume:
         checkpoint = run_files.load_checkpoint(run_files.checkpoint_path(run_dir))
