@@ -63,7 +63,7 @@ def test_style_exports_to_onnx_and_runs_in_onnxruntime(tiny, tmp_path):
 def test_resume_continues_exactly_where_it_stopped(tiny, tmp_path):
     straight = tiny(steps=4, out_dir=str(tmp_path / "straight"))
     train(straight)
-    first = tiny(steps=2, out_dir=str(tmp_path / "split"))
+    first = tiny(steps=2, out_dir=str(tmp_path / "split"), num_workers=1)  # batches don't depend on workers
     train(first)
     assert load_checkpoint(checkpoint_path(Path(first.out_dir)))["step"] == 2
     train(tiny(steps=4, out_dir=first.out_dir), resume=True)
@@ -89,6 +89,7 @@ def test_resume_refuses_changed_shapes_and_a_fresh_run_refuses_an_existing_one(t
     train(tiny(steps=1, seed=5, overwrite=True))  # starts again: old logs gone, checkpoint replaced
     assert not (run / "tb" / "old-events").exists()
     assert load_checkpoint(checkpoint_path(run))["config"]["seed"] == 5
+    assert from_dict(load_toml(run / "config.toml")).overwrite is False  # re-running the file must not wipe
     with pytest.raises(InputError, match="nothing to resume"):
         train(tiny(out_dir=str(Path(tiny().out_dir).parent / "other")), resume=True)
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -61,8 +62,8 @@ def prepare_run_dir(run_dir: Path, resume: bool, overwrite: bool = False) -> Non
 
 def write_config(run_dir: Path, cfg: TrainConfig) -> Path:
     path = run_dir / "config.toml"
-    with atomic_path(path) as tmp:
-        tmp.write_text(dump_toml(cfg), encoding="utf-8")
+    with atomic_path(path) as tmp:  # overwrite is an action, not a setting: re-running the file must not wipe
+        tmp.write_text(dump_toml(replace(cfg, overwrite=False)), encoding="utf-8")
     return path
 
 
