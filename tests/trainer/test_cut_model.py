@@ -90,3 +90,22 @@ def test_mixed_precision_step_on_cuda():
     model.set_input(*_batch(0))
     losses = model.optimize_parameters(0)
     assert all(math.isfinite(v.item()) for v in losses.values())
+
+
+def test_generator_starts_from_init_weights(tmp_path):
+    from portrait_style.engine.checkpoint import StyleMeta, save_style
+    from portrait_style.engine.model import Generator
+    from portrait_style.errors import InputError
+
+    cfg = _cfg()
+    torch.manual_seed(7)
+    source = Generator(tuple(cfg.gen_channels), cfg.gen_blocks, cfg.gen_expansion)
+    path = save_style(tmp_path / "init.safetensors", source, StyleMeta(name="init"))
+    model = CUTModel(replace(cfg, init_weights=str(path)), torch.device("cpu"))
+    for (name, a), b in zip(source.state_dict().items(), model.netG.state_dict().values(), strict=True):
+        assert torch.equal(a, b), name
+    for a, b in zip(source.state_dict().values(), model.ema.model.state_dict().values(), strict=True):
+        assert torch.equal(a, b)  # the average starts from the same weights
+    other = save_style(tmp_path / "other.safetensors", Generator(n_blocks=1), StyleMeta(name="other"))
+    with pytest.raises(InputError, match="init_weights"):
+        CUTModel(replace(cfg, init_weights=str(other)), torch.device("cpu"))

@@ -76,6 +76,9 @@ class TrainConfig:
     gen_channels: tuple[int, ...] = _f((16, 32, 64), "generator widths at 1, 1/2, 1/4 resolution")
     gen_blocks: int = _f(6, "generator body blocks")
     gen_expansion: int = _f(4, "generator inverted-residual expansion")
+    init_weights: str | None = _f(
+        None, "start the generator from this style checkpoint (fine-tuning, or an identity warm-up)"
+    )
     d_channels: int = _f(64, "discriminator base width")
     d_layers: int = _f(3, "discriminator stride-2 layers (3: 70x70 patches)")
     spectral_norm: bool = _f(True, "spectral norm in the discriminator (otherwise instance norm)")

@@ -34,11 +34,26 @@ class _Methods(nn.Module):
         return getattr(self.module, method)(*args)
 
 
+def load_initial_weights(netG: nn.Module, path: str) -> None:
+    """Copy a style checkpoint's generator weights into `netG`; the architectures must match."""
+    from portrait_style.engine.checkpoint import load_style
+    from portrait_style.errors import InputError
+
+    source, meta = load_style(path)
+    if meta.arch_args != netG.arch_args:
+        raise InputError(
+            f"init_weights {path} has generator {meta.arch_args}, this run uses {netG.arch_args}"
+        )
+    netG.load_state_dict(source.state_dict())
+
+
 class CUTModel:
     def __init__(self, cfg: TrainConfig, device: torch.device, distributed: bool = False):
         self.cfg, self.device = cfg, device
         self.nce_layers = list(cfg.nce_layers)
         self.netG = Generator(tuple(cfg.gen_channels), cfg.gen_blocks, cfg.gen_expansion).to(device)
+        if cfg.init_weights:
+            load_initial_weights(self.netG, cfg.init_weights)
         self.netD = PatchDiscriminator(cfg.d_channels, cfg.d_layers, cfg.spectral_norm).to(device)
         self.netF = PatchSampleMLP(encoder_channels(self.netG, cfg.nce_layers), cfg.nce_dim).to(device)
         self.criterionGAN = GANLoss(cfg.gan_loss)
