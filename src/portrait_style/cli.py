@@ -168,26 +168,26 @@ def add_bench_parser(sub) -> None:
 
 # -- entry points ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="portrait-style", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="portrait-style",
+        description="Learn a portrait photography style from examples and apply it to video in real time.",
+    )
     parser.add_argument("--version", action="version", version=f"portrait-style {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_stylize_parser(sub)
     add_styles_parser(sub)
     add_export_parser(sub)
     add_bench_parser(sub)
-    for module in ("portrait_style.trainer.cli", "portrait_style.evaluate.cli"):
-        _register_optional(module, sub)
+    from portrait_style.evaluate import cli as evaluate_cli
+    from portrait_style.trainer import cli as trainer_cli
+
+    trainer_cli.register(sub)
+    evaluate_cli.register(sub)
     return parser
 
 
-def _register_optional(module_name: str, sub) -> None:
-    import importlib
-
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:  # a part not installed with this build (e.g. trainer without its extras)
-        return
-    module.register(sub)
+# Packages that only the `[train]` extra installs: a command that needs one says so instead of crashing.
+EXTRA_MODULES = {"tensorboard": "train", "skimage": "train", "scipy": "train"}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -196,6 +196,15 @@ def run(args: argparse.Namespace) -> int:
     except PortraitStyleError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
+    except ModuleNotFoundError as exc:
+        root = (exc.name or "").split(".")[0]
+        if root not in EXTRA_MODULES:
+            raise
+        print(
+            f"error: this command needs '{root}': pip install 'portrait-style[{EXTRA_MODULES[root]}]'",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

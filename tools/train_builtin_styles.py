@@ -1,0 +1,180 @@
+"""Train the built-in styles from ../shared/data and install them into src/portrait_style/styles/.
+
+    python tools/train_builtin_styles.py --data ../shared/data --work /tmp/builtin [--size 128 --steps 2000]
+    python tools/train_builtin_styles.py --only mono ...
+
+Identity splits follow the data README: content = London ids < 120 (neutral and smiling) + Canada;
+`studio` learns from congress_color and `mono` from congress_bw with disjoint Congress ids (congress_bw
+is a subset of congress_color, so its ids are split in two by a hash); `starry-night` is few-shot from
+one painting. London ids >= 120, pixabay_aligned_eval and webcam_cc0 are never used.
+
+On a CPU the generator first learns to copy its input (a short L1 warm-up shared by all styles), so the
+adversarial budget goes into the look rather than into learning to draw a face at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from portrait_style.engine.checkpoint import StyleMeta, save_style
+from portrait_style.engine.image_io import read_image
+from portrait_style.engine.model import Generator
+from portrait_style.trainer.config import TrainConfig
+from portrait_style.trainer.train import train
+
+STYLES_DIR = Path(__file__).resolve().parents[1] / "src" / "portrait_style" / "styles"
+LONDON_CANADA = "DeBruine & Jones (2017): Face Research Lab London Set; Young Adult White Faces (CC BY 4.0)"
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    style_list: str  # file name of the list in the work folder
+    description: str
+    license: str
+    attribution: str
+
+
+BUILTINS = (
+    Builtin(
+        "studio",
+        "studio.txt",
+        "US Congress official-portrait look: formal key light, cool backdrop tones",
+        "CC BY 4.0 (content photos); style photos public domain (US GPO)",
+        f"{LONDON_CANADA}; style: official US Congress portraits (public domain)",
+    ),
+    Builtin(
+        "mono",
+        "mono.txt",
+        "Greyscale official-portrait look (Congress black-and-white photos)",
+        "CC BY 4.0 (content photos); style photos public domain",
+        f"{LONDON_CANADA}; style: US Congress black-and-white portraits (public domain)",
+    ),
+    Builtin(
+        "starry-night",
+        "starry.txt",
+        "Van Gogh's The Starry Night, learned few-shot from one painting",
+        "CC BY 4.0 (content photos); painting public domain",
+        f"{LONDON_CANADA}; style: Vincent van Gogh, The Starry Night (1889, public domain)",
+    ),
+)
+
+
+def _half(identity: str) -> int:
+    return hashlib.sha256(identity.encode()).digest()[0] % 2
+
+
+def write_splits(data: Path, work: Path) -> None:
+    london = [
+        p
+        for folder in ("london_neutral", "london_smiling")
+        for p in sorted((data / "portraits" / folder).glob("*.jpg"))
+        if int(p.name[:3]) < 120
+    ]
+    content = london + sorted((data / "portraits" / "canada").glob("*.jpg"))
+    bw = sorted((data / "portraits" / "congress_bw").glob("*.jpg"))
+    mono_ids = {p.stem for p in bw if _half(p.stem) == 0}
+    studio = [
+        p for p in sorted((data / "portraits" / "congress_color").glob("*.jpg")) if p.stem not in mono_ids
+    ]
+    mono = [p for p in bw if p.stem in mono_ids]
+    assert not {p.stem for p in studio} & {p.stem for p in mono}
+    lists = {
+        "content.txt": content,
+        "studio.txt": studio,
+        "mono.txt": mono,
+        "starry.txt": [data / "styles" / "paintings_pd" / "starry_night.jpg"],
+    }
+    for name, paths in lists.items():
+        (work / name).write_text("".join(f"{p.resolve()}\n" for p in paths))
+        print(f"{name}: {len(paths)} images")
+
+
+def identity_warmup(work: Path, size: int, steps: int) -> Path:
+    """A generator that copies its input (L1 on random crops of the content photos)."""
+    path = work / "identity.safetensors"
+    if path.is_file():
+        return path
+    paths = (work / "content.txt").read_text().split()
+    rng = np.random.default_rng(0)
+    images = [read_image(p) for p in paths[::4]]
+    torch.manual_seed(0)
+    model = Generator()
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    for step in range(steps):
+        batch = []
+        for k in rng.choice(len(images), 8):
+            image = images[k]
+            top = rng.integers(0, image.shape[0] - size + 1)
+            left = rng.integers(0, image.shape[1] - size + 1)
+            batch.append(image[top : top + size, left : left + size])
+        x = torch.from_numpy(np.stack(batch)).permute(0, 3, 1, 2).float() / 127.5 - 1
+        loss = torch.nn.functional.l1_loss(model.generate(x), x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if step % 100 == 0:
+            print(f"identity warm-up {step}: L1 {loss.item():.4f}", flush=True)
+    return save_style(
+        path, model, StyleMeta(name="identity", resolution=size, description="copies its input")
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default="../shared/data")
+    parser.add_argument("--work", default="runs/builtin")
+    parser.add_argument("--size", type=int, default=128)
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--warmup-steps", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--only", action="append", help="train just these styles")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    write_splits(Path(args.data), work)
+    init = identity_warmup(work, args.size, args.warmup_steps)
+    for style in BUILTINS:
+        if args.only and style.name not in args.only:
+            continue
+        cfg = TrainConfig(
+            content_dir=str(work / "content.txt"),
+            style_dir=str(work / style.style_list),
+            name=style.name,
+            out_dir=str(work / style.name),
+            overwrite=True,
+            mode="face",
+            size=args.size,
+            steps=args.steps,
+            method="fastcut",
+            d_channels=32,
+            init_weights=str(init),
+            sample_every=max(args.steps // 4, 1),
+            checkpoint_every=max(args.steps // 4, 1),
+            progress=False,
+            license=style.license,
+            attribution=style.attribution,
+            description=style.description,
+        )
+        result = train(cfg)
+        target = STYLES_DIR / f"{style.name}.safetensors"
+        shutil.copyfile(result, target)
+        subprocess.run(
+            [sys.executable, str(Path(__file__).parent / "model_card.py"), str(target)], check=True
+        )
+        print(f"installed {target}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
