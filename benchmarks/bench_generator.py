@@ -22,9 +22,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference_models import TransformerNet  # noqa: E402
 
-from portrait_style.bench import machine_name  # noqa: E402
 from portrait_style.engine.export import export_onnx  # noqa: E402
 from portrait_style.engine.model import Generator, count_macs  # noqa: E402
+from portrait_style.hardware import machine_name  # noqa: E402
 
 
 def export_reference(model: torch.nn.Module, path: Path, size: int) -> None:

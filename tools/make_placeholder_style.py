@@ -11,7 +11,6 @@ engine works out of the box before trained styles ship, and the CLI says so.
 from __future__ import annotations
 
 import argparse
-import platform
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import torch
 from portrait_style.engine.checkpoint import StyleMeta, save_style
 from portrait_style.engine.model import Generator
 from portrait_style.evaluate.looks import teal_orange_film
+from portrait_style.hardware import cpu_name
 
 TRAIN_FOLDERS = ("portraits/london_neutral", "portraits/london_smiling", "portraits/canada")
 
@@ -94,7 +94,7 @@ def main() -> None:
             "batch": args.batch,
             "crop": args.crop,
             "images": int(len(inputs)),
-            "hardware": f"CPU: {platform.processor() or platform.machine()}",
+            "hardware": f"CPU: {cpu_name()}, {args.threads} thread(s)",
             "wall_seconds": round(time.time() - start),
             "train_psnr_db": round(psnr, 2),
         },

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import platform
 import sys
 import tempfile
 import time
@@ -20,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from portrait_style.config import EncodeConfig, FaceConfig, PipelineConfig
+from portrait_style.hardware import machine_name
 
 
 @dataclass
@@ -31,28 +31,6 @@ class BenchConfig:
     clips: tuple[str, ...] = ()
     modes: tuple[str, ...] = ("face", "frame")
     faces: FaceConfig = field(default_factory=FaceConfig)
-
-
-def machine_name() -> str:
-    import os
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    gpu = ""
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            gpu = f", {torch.cuda.get_device_name(0)}"
-    except ImportError:
-        pass
-    return f"{cpu} ({os.cpu_count()} cores){gpu}"
 
 
 def time_call(fn, runs: int, warmup: int = 5) -> dict:

@@ -8,7 +8,6 @@ its own batches and DistributedDataParallel averages the gradients; only rank 0 
 from __future__ import annotations
 
 import logging
-import platform
 import time
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from torch.utils.data import DataLoader
 from portrait_style.config import FaceConfig
 from portrait_style.engine.checkpoint import StyleMeta, save_style
 from portrait_style.errors import ModelError
+from portrait_style.hardware import cpu_name
 from portrait_style.trainer import distributed, run_files
 from portrait_style.trainer.config import TrainConfig, resolve, validate
 from portrait_style.trainer.cut_model import CUTModel
@@ -192,15 +192,7 @@ def _sample_grid(model: CUTModel, fixed: torch.Tensor) -> np.ndarray:
 def _hardware(info: distributed.Dist) -> str:
     if info.device.type == "cuda":
         return f"{info.world_size} x {torch.cuda.get_device_name(info.device)}"
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{info.world_size} x CPU process ({cpu}, {torch.get_num_threads()} threads each)"
+    return f"{info.world_size} x CPU process ({cpu_name()}, {torch.get_num_threads()} threads each)"
 
 
 def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final) -> StyleMeta:
