@@ -1,6 +1,7 @@
 """Aligned crops out of a frame, and styled crops back into it without a visible seam.
 
-Paste-back blends each styled crop through a feathered ellipse. Before blending, a low-frequency colour
+Paste-back adds each crop's styled change (styled - original crop) back through a feathered ellipse,
+so detail finer than the crop's resolution survives. Before blending, a low-frequency colour
 correction pulls the styled crop toward the frame's colours: fully across the blend band, so the
 frame's colours continue under the band and no edge appears, fading to nothing towards the face centre,
 where the style must survive. Only pixels under a face's ellipse change; the rest stay bit-identical.
@@ -101,9 +102,12 @@ def paste_back(frame: np.ndarray, styled_crops, transforms: list[np.ndarray], cf
         # crops of another size than the ones cut (e.g. a generator that upsamples): rescale the transform
         to_crop = np.asarray(transform, np.float64) * (side / cfg.crop_size)
         alpha, correction = blend_masks(side, float(cfg.feather))
+        original = cv2.warpAffine(out, to_crop, (side, side), borderMode=cv2.BORDER_REFLECT_101)
         if cfg.color_match:
-            original = cv2.warpAffine(out, to_crop, (side, side), borderMode=cv2.BORDER_REFLECT_101)
             styled = _colour_matched(styled, original, correction, cfg.feather * side)
+        # Paste back what the style changed, not the crop itself: the frame keeps the detail that the
+        # round trip through the crop's resolution would blur away (faces larger than the crop).
+        change = np.asarray(styled, np.float32) - original.astype(np.float32)
         to_frame = cv2.invertAffineTransform(to_crop)
         x0, y0, x1, y1 = _frame_rect(to_frame, side, width, height)
         if x1 <= x0 or y1 <= y0:
@@ -111,15 +115,9 @@ def paste_back(frame: np.ndarray, styled_crops, transforms: list[np.ndarray], cf
         to_roi = to_frame - np.array([[0, 0, x0], [0, 0, y0]], np.float64)
         size = (x1 - x0, y1 - y0)
         weight = cv2.warpAffine(alpha, to_roi, size, flags=cv2.INTER_LINEAR, borderValue=0)
-        colour = cv2.warpAffine(
-            np.asarray(styled, np.float32),
-            to_roi,
-            size,
-            flags=cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_REPLICATE,
-        )
+        change = cv2.warpAffine(change, to_roi, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         region = out[y0:y1, x0:x1]
-        blended = region + weight[..., None] * (colour - region)
+        blended = region + weight[..., None] * change
         changed = weight > 0
         region[changed] = np.clip(np.rint(blended[changed]), 0, 255).astype(np.uint8)
     return out
