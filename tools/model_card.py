@@ -29,7 +29,7 @@ def render(path: Path) -> str:
         "",
         "| | |",
         "|---|---|",
-        f"| mode | {meta.mode} (trained on {'aligned face crops' if meta.mode == 'face' else 'frames'}) |",
+        f"| default mode | {meta.mode} ({'aligned face crops' if meta.mode == 'face' else 'whole frames'}) |",
         f"| training resolution | {meta.resolution}² |",
         f"| architecture | {meta.arch} {json.dumps(meta.arch_args)}: {params / 1e6:.2f} M parameters, "
         f"{count_macs(model) / 1e9:.2f} GMACs at 256² |",
