@@ -38,6 +38,8 @@ def export_reference(model: torch.nn.Module, path: Path, size: int) -> None:
 def session(path: Path, threads: int) -> ort.InferenceSession:
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
+    # Without this an idle session's threads spin and steal the cores from the one being timed.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
