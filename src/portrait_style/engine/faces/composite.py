@@ -117,7 +117,7 @@ def paste_back(frame: np.ndarray, styled_crops, transforms: list[np.ndarray], cf
         weight = cv2.warpAffine(alpha, to_roi, size, flags=cv2.INTER_LINEAR, borderValue=0)
         change = cv2.warpAffine(change, to_roi, size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         region = out[y0:y1, x0:x1]
+        # Where the weight is 0 this adds exactly 0, so those pixels come back bit-identical.
         blended = region + weight[..., None] * change
-        changed = weight > 0
-        region[changed] = np.clip(np.rint(blended[changed]), 0, 255).astype(np.uint8)
+        region[...] = np.clip(np.rint(blended, out=blended), 0, 255, out=blended)
     return out
