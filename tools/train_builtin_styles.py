@@ -1,6 +1,6 @@
 """Train the built-in styles from ../shared/data and install them into src/portrait_style/styles/.
 
-    python tools/train_builtin_styles.py --data ../shared/data --work /tmp/builtin [--size 128 --steps 2000]
+    python tools/train_builtin_styles.py --data ../shared/data --work /tmp/builtin [--size 256 --steps 20000]
     python tools/train_builtin_styles.py --only mono ...
 
 Identity splits follow the data README: content = London ids < 120 (neutral and smiling) + Canada;
@@ -8,8 +8,13 @@ Identity splits follow the data README: content = London ids < 120 (neutral and 
 is a subset of congress_color, so its ids are split in two by a hash); `starry-night` is few-shot from
 one painting. London ids >= 120, pixabay_aligned_eval and webcam_cc0 are never used.
 
-On a CPU the generator first learns to copy its input (a short L1 warm-up shared by all styles), so the
+The generator first learns to copy its input (a short L1 warm-up shared by all styles), so the
 adversarial budget goes into the look rather than into learning to draw a face at all.
+
+Defaults are for a GPU (256², CUT, 20k steps). What a 2-core CPU gave (2026-11-23): 128², FastCUT,
+d-channels 32, 900 steps in 35 min per style with three in parallel: the discriminator separated the
+domains easily (D loss 0.02-0.07) but FastCUT's PatchNCE weight (10; ~18 of the generator's ~19 loss)
+held the generator next to identity: `mono` still gave colour images. Such runs were not shipped.
 """
 
 from __future__ import annotations
@@ -133,8 +138,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data")
     parser.add_argument("--work", default="runs/builtin")
-    parser.add_argument("--size", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--size", type=int, default=256)
+    parser.add_argument("--steps", type=int, default=20000)
+    parser.add_argument("--method", default="cut", choices=["cut", "fastcut"])
+    parser.add_argument("--d-channels", type=int, default=64)
     parser.add_argument("--warmup-steps", type=int, default=300)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", action="append", help="train just these styles")
@@ -156,8 +163,8 @@ def main() -> int:
             mode="face",
             size=args.size,
             steps=args.steps,
-            method="fastcut",
-            d_channels=32,
+            method=args.method,
+            d_channels=args.d_channels,
             init_weights=str(init),
             sample_every=max(args.steps // 4, 1),
             checkpoint_every=max(args.steps // 4, 1),
