@@ -38,3 +38,14 @@ def test_cache_is_keyed_by_weights_not_name(tmp_path, monkeypatch):
     save_style(style, Generator(n_blocks=1), StyleMeta(name="s"))  # same name, new weights
     second = export.cached_onnx(style)
     assert second != first and second.is_file()
+
+
+def test_unwritable_cache_falls_back_to_temp(tmp_path, monkeypatch):
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache folder should go")
+    monkeypatch.setenv("PORTRAIT_STYLE_CACHE", str(blocker))
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    style = save_style(tmp_path / "s.safetensors", Generator(n_blocks=1), StyleMeta(name="s"))
+    path = export.cached_onnx(style)
+    assert path.is_file() and path.is_relative_to(tmp_path / "tmp")

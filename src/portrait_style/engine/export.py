@@ -7,6 +7,7 @@ height and width dynamic (height and width multiples of 4), opset 18, one self-c
 from __future__ import annotations
 
 import os
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -50,9 +51,16 @@ def cache_dir() -> Path:
 def cached_onnx(style_path: str | os.PathLike) -> Path:
     """The ONNX file for a style checkpoint, exported once and reused while the weights are unchanged."""
     digest = checkpoint.weights_digest(style_path)
-    target = cache_dir() / "onnx" / f"{Path(style_path).stem}-{digest}-v{EXPORTER_VERSION}-op{OPSET}.onnx"
-    if not target.is_file():
+    name = f"{Path(style_path).stem}-{digest}-v{EXPORTER_VERSION}-op{OPSET}.onnx"
+    target = cache_dir() / "onnx" / name
+    if target.is_file():
+        return target
+    try:
         target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError:  # read-only home (containers, CI): export next to other temporary files instead
+        target = Path(tempfile.gettempdir()) / "portrait-style-onnx" / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.is_file():
         model, _ = checkpoint.load_style(style_path)
         export_onnx(model, target)
     return target
