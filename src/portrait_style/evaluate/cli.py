@@ -16,7 +16,9 @@ import sys
 from pathlib import Path
 
 from portrait_style.errors import InputError
-from portrait_style.evaluate import baselines, flicker, metrics, runner
+
+# baselines, flicker, metrics and runner are imported inside the functions that use them: they pull in
+# torch and scikit-image, which `portrait-style --help` and the other subcommands do not need.
 from portrait_style.fileutil import atomic_path
 
 
@@ -72,6 +74,8 @@ def _model_path(args: argparse.Namespace) -> Path | None:
 # -- images ------------------------------------------------------------------------------------------
 def pair_by_name(inputs_dir: str, targets_dir: str) -> list[tuple[Path, Path]]:
     """(input, target) paths whose file names match up to the extension, in input name order."""
+    from portrait_style.evaluate import runner
+
     inputs = runner.list_images(inputs_dir)
     if not inputs:
         raise InputError(f"no images in {inputs_dir}")
@@ -89,6 +93,8 @@ def pair_by_name(inputs_dir: str, targets_dir: str) -> list[tuple[Path, Path]]:
 
 
 def _evaluate_images(args: argparse.Namespace) -> dict:
+    from portrait_style.evaluate import baselines, metrics, runner
+
     if not (args.inputs and args.targets):
         raise InputError("image metrics need both --inputs and --targets")
     pairs = pair_by_name(args.inputs, args.targets)
@@ -127,7 +133,7 @@ def _evaluate_images(args: argparse.Namespace) -> dict:
     }
 
 
-def _print_scores(scores: dict[str, metrics.Scores]) -> None:
+def _print_scores(scores: dict) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -139,6 +145,8 @@ def _print_scores(scores: dict[str, metrics.Scores]) -> None:
 
 # -- video -------------------------------------------------------------------------------------------
 def _evaluate_video(args: argparse.Namespace) -> dict:
+    from portrait_style.evaluate import flicker, runner
+
     if not args.video:
         raise InputError("--stylized needs the original --video it was made from")
     if args.max_frames is not None and args.max_frames < 2:
