@@ -254,8 +254,16 @@ def main() -> int:
     )
     parser.add_argument("--notes", default="", help="text for the report's Notes section")
     parser.add_argument("--out", default=str(REPO / "benchmarks" / "results"))
+    parser.add_argument("--render", metavar="JSON", help="only rewrite the .md of an earlier run's .json")
     args = parser.parse_args()
 
+    if args.render:  # e.g. to add --notes after looking at the numbers
+        path = Path(args.render)
+        report = json.loads(path.read_text())
+        report["notes"] = args.notes or report.get("notes", "")
+        path.write_text(json.dumps(report, indent=2) + "\n")
+        path.with_suffix(".md").write_text(markdown(report))
+        return 0
     data = Path(args.data)
     if not (data / "portraits" / "london_neutral").is_dir():
         print(f"error: shared data not found at {data} (give --data)", file=sys.stderr)
