@@ -2,8 +2,8 @@
 
     python tools/gallery.py --data ../shared/data --out docs/gallery.jpg
 
-Rows are held-out people (London ids >= 120, CC BY 4.0; the CC0 webcam set); the first column is the
-input, then one column per style, each run in its own default mode through the real engine.
+Columns are held-out people (London ids >= 120, CC BY 4.0; the CC0 webcam set); the first row is the
+input, then one row per style, each run in its own default mode through the real engine.
 pixabay_aligned_eval is evaluation-only with an unverified licence, so it is looked at (--extra) but
 never written into the committed gallery.
 """
@@ -68,16 +68,16 @@ def main() -> int:
     if args.extra:
         jobs.append((sorted((data / "portraits" / "pixabay_aligned_eval").glob("*"))[:6], args.extra))
     for paths, out in jobs:
-        rows = []
-        for path in paths:
-            image = read_image(path)
-            tiles = [label(square(image, args.side), "input")]
-            for name, stylizer in styles.items():
-                stylizer.reset()
+        images = [read_image(path) for path in paths]
+        rows = [np.concatenate([label(square(image, args.side), "input") for image in images], axis=1)]
+        for name, stylizer in styles.items():
+            tiles = []
+            for image in images:
+                stylizer.reset()  # unrelated people: detect afresh
                 tiles.append(label(square(stylizer.stylize(image), args.side), f"{name} ({stylizer.mode})"))
             rows.append(np.concatenate(tiles, axis=1))
         write_image(out, np.concatenate(rows, axis=0))
-        print(f"wrote {out}: {len(rows)} people x {len(styles)} styles")
+        print(f"wrote {out}: {len(images)} people x {len(styles)} styles")
     return 0
 
 
