@@ -36,8 +36,27 @@ def render(path: Path) -> str:
         f"| licence | {meta.license} |",
         f"| attribution | {meta.attribution} |",
     ]
-    lines += [f"| {key.replace('_', ' ')} | {value} |" for key, value in meta.training.items()]
+    lines += [
+        f"| {key.replace('_', ' ')} | {_cell(value)} |"
+        for key, value in meta.training.items()
+        if key != "config"
+    ]
+    if "config" in meta.training:  # every training setting, for whoever wants to repeat the run
+        lines += [
+            "",
+            "Full training configuration:",
+            "",
+            "```json",
+            json.dumps(meta.training["config"], indent=1),
+            "```",
+        ]
     return "\n".join(lines) + "\n\n" + MARKER + "\n"
+
+
+def _cell(value) -> str:
+    if isinstance(value, dict):  # e.g. data counts per side: "content: files 192, used 192; style: ..."
+        return "; ".join(f"{k}: {_cell(v)}" for k, v in value.items() if k != "source")
+    return str(value)
 
 
 def main(paths: list[str]) -> int:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from portrait_style.engine.checkpoint import StyleMeta, save_style
+from portrait_style.engine.checkpoint import StyleMeta, load_style, save_style
 from portrait_style.engine.image_io import read_image
 from portrait_style.engine.model import Generator
 from portrait_style.trainer.config import TrainConfig
@@ -47,6 +46,7 @@ class Builtin:
     description: str
     license: str
     attribution: str
+    default_mode: str = "face"  # a look that recolours everything (mono) reads best on whole frames
 
 
 BUILTINS = (
@@ -63,6 +63,7 @@ BUILTINS = (
         "Greyscale official-portrait look (Congress black-and-white photos)",
         "CC BY 4.0 (content photos); style photos public domain",
         f"{LONDON_CANADA}; style: US Congress black-and-white portraits (public domain)",
+        default_mode="frame",
     ),
     Builtin(
         "starry-night",
@@ -134,6 +135,14 @@ def identity_warmup(work: Path, size: int, steps: int) -> Path:
     )
 
 
+def install(trained: Path, target: Path, default_mode: str) -> None:
+    """Copy a trained style into the package, with the mode the engine should run it in by default."""
+    model, meta = load_style(trained)
+    meta.training["trained_on"] = f"{meta.mode} crops at {meta.resolution}²"
+    meta.mode = default_mode
+    save_style(target, model, meta)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data")
@@ -175,7 +184,7 @@ def main() -> int:
         )
         result = train(cfg)
         target = STYLES_DIR / f"{style.name}.safetensors"
-        shutil.copyfile(result, target)
+        install(result, target, style.default_mode)
         subprocess.run(
             [sys.executable, str(Path(__file__).parent / "model_card.py"), str(target)], check=True
         )

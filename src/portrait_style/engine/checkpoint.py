@@ -31,7 +31,7 @@ class StyleMeta:
     arch: str = model_lib.ARCH_NAME
     arch_args: dict = field(default_factory=dict)
     resolution: int = 256  # side of the square images it was trained on
-    mode: str = "face"  # what it was trained on: aligned face crops ("face") or whole frames ("frame")
+    mode: str = "face"  # how the engine runs it by default: aligned face crops ("face") or whole frames
     description: str = ""
     license: str = ""  # of the training data / the resulting weights
     attribution: str = ""
