@@ -26,7 +26,9 @@ class TorchBackend(Backend):
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         if not self.device.startswith("cuda"):
             return self.model(torch.from_numpy(np.ascontiguousarray(batch))).numpy()
-        x = torch.from_numpy(np.ascontiguousarray(batch)).pin_memory().to(self.device, non_blocking=True)
+        # A plain copy: the result is read back synchronously below, so a pinned, non-blocking upload
+        # would only add a fresh page-locked allocation per frame.
+        x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
         y = self._run_cuda(x)
         return y.cpu().numpy()
 
