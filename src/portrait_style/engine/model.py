@@ -3,15 +3,16 @@
 A small encoder-decoder in the fast-neural-style mould, made cheap for CPUs: two strided convolutions
 take the image to 1/4 resolution, inverted-residual blocks (1x1 expand, 3x3 depthwise, 1x1 project)
 do the work there, and depthwise-separable upsampling with skip connections brings it back.
-About 1.2 GMACs at 256x256 with the defaults (~15 ms through ONNX Runtime on 2 CPU cores).
+1.16 GMACs at 256x256 with the defaults (16-20 ms median through ONNX Runtime on the project's 2-core
+CPU; benchmarks/RESULTS.md).
 
 There is no normalisation layer on purpose: instance norm makes a crop's look depend on what else is in
 the crop, which shows up as flicker in video. Residual branches start small (a learned per-channel
 scale, initialised at 0.1) so training is stable without it.
 
 `forward` is the deployed graph: uint8 RGB NHWC in, uint8 RGB NHWC out, normalisation inside, so every
-backend (PyTorch, ONNX Runtime, TensorRT) sees the same contract. The trainer uses `generate`, which
-works on float NCHW images in [-1, 1].
+backend (PyTorch and ONNX Runtime today; TensorRT is planned) sees the same contract. The trainer
+uses `generate`, which works on float NCHW images in [-1, 1].
 """
 
 from __future__ import annotations
