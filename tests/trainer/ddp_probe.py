@@ -28,4 +28,5 @@ for name in ("netG", "netD", "netF", "ema"):
     dist.all_gather(gathered, total)
     if info.is_main:
         print(name, *(f"{g.item():.12e}" for g in gathered))
+del model  # DDP wrappers must go before the process group (see distributed.teardown)
 distributed.teardown()

@@ -60,9 +60,19 @@ def setup(device_name: str) -> Dist:
     return Dist(rank, local_rank, world_size, device)
 
 
-def teardown() -> None:
+def teardown(clean: bool = True) -> None:
+    """Leave the process group; on a clean exit together, so no rank destroys it while another still
+    talks to it. After an error there is no barrier: a rank that failed alone must exit, not wait.
+
+    Release DistributedDataParallel-wrapped modules before calling this; one that outlives the group is
+    torn down at interpreter exit against a dead gloo context and can abort the process.
+    """
     if dist.is_initialized():
-        dist.destroy_process_group()
+        try:
+            if clean:
+                dist.barrier()
+        finally:
+            dist.destroy_process_group()
 
 
 def all_ok(ok: bool, info: Dist) -> bool:

@@ -37,9 +37,12 @@ def train(cfg: TrainConfig, resume: bool = False) -> Path:
     validate(cfg)
     info = distributed.setup(cfg.device)
     try:
-        return _train(cfg, resume, info)
-    finally:
-        distributed.teardown()
+        path = _train(cfg, resume, info)
+    except BaseException:
+        distributed.teardown(clean=False)
+        raise
+    distributed.teardown()
+    return path
 
 
 def _train(cfg: TrainConfig, resume: bool, info: distributed.Dist) -> Path:
