@@ -23,7 +23,7 @@ def test_layout_matches_torchvision_names_and_sizes():
 
 def test_feature_taps():
     feats = MobileNetFeatures(MobileNetV2())(torch.zeros(1, 3, 64, 64))
-    assert [tuple(f.shape[1:]) for f in feats] == [(24, 16, 16), (32, 8, 8), (96, 4, 4)]
+    assert [tuple(f.shape[1:]) for f in feats] == [(16, 32, 32), (24, 16, 16), (32, 8, 8), (96, 4, 4)]
 
 
 def test_features_stay_frozen_in_eval_mode():

@@ -6,12 +6,13 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 import torch
-from conftest import SHARED
+from conftest import SHARED, style_images
 
 from portrait_style.engine.checkpoint import load_style
 from portrait_style.engine.export import export_onnx
 from portrait_style.errors import InputError, OutputError
 from portrait_style.trainer.config import from_dict, load_toml
+from portrait_style.trainer.mobilenet import MobileNetV2
 from portrait_style.trainer.run_files import checkpoint_path, load_checkpoint
 from portrait_style.trainer.train import train
 
@@ -95,8 +96,6 @@ def test_resume_refuses_changed_shapes_and_a_fresh_run_refuses_an_existing_one(t
 
 
 def test_one_style_image_trains_few_shot(tiny, tmp_path):
-    from conftest import style_images
-
     one = style_images(tmp_path / "one", n=1)
     _, meta = load_style(train(tiny(style_dir=str(one), steps=1)))
     assert meta.training["config"]["few_shot"] is True
@@ -112,3 +111,17 @@ def test_perceptual_loss_trains_with_the_shared_mobilenet(tiny):
     weights = SHARED / "models" / "mobilenet_v2-b0353104.pth"
     _, meta = load_style(train(tiny(steps=1, perceptual_weights=str(weights))))
     assert meta.training["final_losses"]["perceptual"] > 0
+
+
+def test_gram_style_loss_trains_few_shot_from_one_painting(tiny, tmp_path):
+    """The style loss path end to end; random MobileNetV2 weights stand in for ImageNet's (same file format)."""
+    weights = tmp_path / "mobilenet_v2.pth"
+    torch.save(MobileNetV2().state_dict(), weights)
+    one = style_images(tmp_path / "one", n=1)
+    cfg = tiny(
+        style_dir=str(one), perceptual_weights=str(weights), lambda_style=0.5, lambda_perceptual=0.0
+    )
+    _, meta = load_style(train(cfg))
+    losses = meta.training["final_losses"]
+    assert losses["style"] > 0 and losses["perceptual"] == 0
+    assert "Gram style x0.5" in meta.training["method"] and "perceptual" not in meta.training["method"]

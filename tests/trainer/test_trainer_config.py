@@ -40,6 +40,7 @@ def test_explicit_values_win_over_auto():
         ({"name": "a/b"}, "name"),
         ({"content_dir": ""}, "content"),
         ({"style_dir": ""}, "style"),
+        ({"lambda_style": 0.5}, "perceptual_weights"),
     ],
 )
 def test_validate_rejects_with_one_clear_line(change, words):

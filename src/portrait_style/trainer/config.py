@@ -68,8 +68,11 @@ class TrainConfig:
     nce_temperature: float = _f(0.07, "PatchNCE temperature")
     lambda_idt_l1: float = _f(0.0, "weight of an L1 identity loss |G(style) - style|")
     lambda_perceptual: float = _f(1.0, "weight of the MobileNetV2 content loss (needs perceptual_weights)")
+    lambda_style: float = _f(
+        0.0, "weight of the MobileNetV2 Gram style loss vs the style images (needs perceptual_weights)"
+    )
     perceptual_weights: str | None = _f(
-        None, "torchvision mobilenet_v2-b0353104.pth; enables the content loss"
+        None, "torchvision mobilenet_v2-b0353104.pth; enables the content and style losses"
     )
     diffaugment: str = _f("auto", "DiffAugment policy, e.g. 'color,translation,cutout'; 'none'; or 'auto'")
     # -- networks -------------------------------------------------------------------------------------
@@ -133,6 +136,10 @@ def validate(cfg: TrainConfig) -> None:
             "sample_every and checkpoint_every must be >= 0",
         ),
         (cfg.nce_patches >= 1 and cfg.nce_temperature > 0, "nce_patches must be >= 1, nce_temperature > 0"),
+        (
+            cfg.lambda_style <= 0 or bool(cfg.perceptual_weights),
+            "the style loss (lambda_style) needs the MobileNetV2 weights: give perceptual_weights",
+        ),
     ]
     n_feats = 4 + cfg.gen_blocks  # Generator.encode: input, stem, down1, down2, one per block
     bad_layers = [i for i in cfg.nce_layers if not 0 <= i < n_feats]

@@ -18,7 +18,7 @@ from portrait_style.engine.model import Generator
 from portrait_style.trainer.config import TrainConfig
 from portrait_style.trainer.diffaugment import diff_augment
 from portrait_style.trainer.ema import EMA
-from portrait_style.trainer.losses import GANLoss, PatchNCELoss, PerceptualLoss
+from portrait_style.trainer.losses import FeatureLosses, GANLoss, PatchNCELoss
 from portrait_style.trainer.mobilenet import MobileNetFeatures, load_mobilenet_v2
 from portrait_style.trainer.networks import PatchDiscriminator, PatchSampleMLP, encoder_channels
 
@@ -58,10 +58,10 @@ class CUTModel:
         self.netF = PatchSampleMLP(encoder_channels(self.netG, cfg.nce_layers), cfg.nce_dim).to(device)
         self.criterionGAN = GANLoss(cfg.gan_loss)
         self.criterionNCE = PatchNCELoss(cfg.nce_temperature)
-        self.perceptual = None
-        if cfg.perceptual_weights and cfg.lambda_perceptual > 0:
+        self.feature_losses = None  # content and style losses on MobileNetV2, when its weights are given
+        if cfg.perceptual_weights and (cfg.lambda_perceptual > 0 or cfg.lambda_style > 0):
             features = MobileNetFeatures(load_mobilenet_v2(cfg.perceptual_weights))
-            self.perceptual = PerceptualLoss(features).to(device)
+            self.feature_losses = FeatureLosses(features).to(device)
 
         adam = {"lr": cfg.lr, "betas": (cfg.beta1, cfg.beta2)}
         self.optimizer_G = torch.optim.Adam(self.netG.parameters(), **adam)
@@ -150,10 +150,24 @@ class CUTModel:
         self.loss_idt = zero
         if cfg.lambda_idt_l1 > 0:
             self.loss_idt = nn.functional.l1_loss(self.idt_B.float(), self.real_B) * cfg.lambda_idt_l1
-        self.loss_perceptual = zero
-        if self.perceptual is not None:
-            self.loss_perceptual = self.perceptual(self.real_A, self.fake_B) * cfg.lambda_perceptual
-        return self.loss_G_GAN + loss_NCE_both + self.loss_idt + self.loss_perceptual
+        self.loss_perceptual = self.loss_style = zero
+        if self.feature_losses is not None:
+            self.loss_perceptual, self.loss_style = self.compute_feature_losses()
+        return self.loss_G_GAN + loss_NCE_both + self.loss_idt + self.loss_perceptual + self.loss_style
+
+    def compute_feature_losses(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """MobileNetV2 content loss (output vs input) and Gram style loss (output vs style images)."""
+        cfg, losses = self.cfg, self.feature_losses
+        feats_fake = losses(self.fake_B)
+        content = style = feats_fake[0].new_zeros(())
+        with torch.no_grad():
+            feats_A = losses(self.real_A) if cfg.lambda_perceptual > 0 else None
+            feats_B = losses(self.real_B) if cfg.lambda_style > 0 else None
+        if feats_A is not None:
+            content = losses.content(feats_A, feats_fake) * cfg.lambda_perceptual
+        if feats_B is not None:
+            style = losses.style(feats_B, feats_fake) * cfg.lambda_style
+        return content, style
 
     def calculate_NCE_loss(self, src: torch.Tensor, tgt: torch.Tensor) -> torch.Tensor:
         """PatchNCE between G's encoder features of the input (keys) and of the output (queries)."""
@@ -191,7 +205,7 @@ class CUTModel:
                 group["lr"] = lr
 
     def current_losses(self) -> dict[str, torch.Tensor]:
-        names = ["D", "D_real", "D_fake", "G", "G_GAN", "NCE", "NCE_Y", "idt", "perceptual"]
+        names = ["D", "D_real", "D_fake", "G", "G_GAN", "NCE", "NCE_Y", "idt", "perceptual", "style"]
         return {n: getattr(self, f"loss_{n}").detach().float() for n in names}
 
     # -- checkpoints ------------------------------------------------------------------------------------

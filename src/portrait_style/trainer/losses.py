@@ -1,4 +1,4 @@
-"""Training objectives: adversarial (LSGAN, hinge), PatchNCE (CUT), and a perceptual content loss."""
+"""Training objectives: adversarial (LSGAN, hinge), PatchNCE (CUT), perceptual content and Gram style."""
 
 from __future__ import annotations
 
@@ -60,18 +60,42 @@ class PatchNCELoss(nn.Module):
         return F.cross_entropy(logits, target, reduction="none")
 
 
-class PerceptualLoss(nn.Module):
-    """Content loss on frozen MobileNetV2 features: squared distance of channel-normalised feature maps,
-    averaged over positions and summed over taps (LPIPS without the learned weights)."""
+class FeatureLosses(nn.Module):
+    """Losses on frozen MobileNetV2 features, computed once per image batch by `__call__`.
+
+    content: squared distance of channel-normalised feature maps at 1/4-1/16 resolution, averaged over
+    positions and summed over taps (LPIPS without the learned weights): keeps what the photo shows.
+    style: distance between Gram matrices (Gatys et al. 2016) at all taps, against the mean Gram of
+    the style batch: texture and palette statistics without positions, which is what a painting
+    learned from one exemplar has to offer.
+    """
+
+    CONTENT_TAPS = slice(1, None)  # the 1/2-resolution tap is too close to pixels to be "content"
 
     def __init__(self, features: MobileNetFeatures):
         super().__init__()
         self.features = features
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        loss = x.new_zeros((), dtype=torch.float32)
-        for fx, fy in zip(self.features(x), self.features(y), strict=True):
-            fx = F.normalize(fx.float(), dim=1, eps=1e-6)
-            fy = F.normalize(fy.float(), dim=1, eps=1e-6)
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        return [f.float() for f in self.features(x)]
+
+    def content(self, feats_x: list[torch.Tensor], feats_y: list[torch.Tensor]) -> torch.Tensor:
+        loss = feats_y[0].new_zeros(())
+        for fx, fy in zip(feats_x[self.CONTENT_TAPS], feats_y[self.CONTENT_TAPS], strict=True):
+            fx, fy = F.normalize(fx, dim=1, eps=1e-6), F.normalize(fy, dim=1, eps=1e-6)
             loss = loss + (fx - fy).pow(2).sum(dim=1).mean()
         return loss
+
+    def style(self, feats_style: list[torch.Tensor], feats_y: list[torch.Tensor]) -> torch.Tensor:
+        loss = feats_y[0].new_zeros(())
+        for fs, fy in zip(feats_style, feats_y, strict=True):
+            target = gram(fs).mean(dim=0, keepdim=True)
+            loss = loss + (gram(fy) - target).pow(2).sum(dim=(1, 2)).mean()
+        return loss
+
+
+def gram(f: torch.Tensor) -> torch.Tensor:
+    """[N, C, H, W] -> [N, C, C] channel correlations, normalised by the number of positions."""
+    n, c, h, w = f.shape
+    flat = f.reshape(n, c, h * w)
+    return torch.bmm(flat, flat.transpose(1, 2)) / (h * w)

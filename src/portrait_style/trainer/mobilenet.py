@@ -2,7 +2,7 @@
 
 Module names and shapes match torchvision's `mobilenet_v2()`, so its ImageNet state dict
 (`mobilenet_v2-b0353104.pth`) loads with strict=True. Only used as a frozen feature extractor for the
-optional perceptual (content) loss; nothing requires the weights file.
+optional perceptual (content) and Gram (style) losses; nothing requires the weights file.
 """
 
 from __future__ import annotations
@@ -91,9 +91,9 @@ def load_mobilenet_v2(path: str | os.PathLike) -> MobileNetV2:
 
 
 class MobileNetFeatures(nn.Module):
-    """Frozen MobileNetV2 feature maps at 1/4, 1/8 and 1/16 resolution for images in [-1, 1]."""
+    """Frozen MobileNetV2 feature maps at 1/2, 1/4, 1/8 and 1/16 resolution for images in [-1, 1]."""
 
-    TAPS = (3, 6, 13)  # indices into `features`: ends of the 24-, 32- and 96-channel stages
+    TAPS = (1, 3, 6, 13)  # indices into `features`: ends of the 16-, 24-, 32- and 96-channel stages
 
     def __init__(self, net: MobileNetV2):
         super().__init__()

@@ -206,7 +206,8 @@ def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final) -> 
         f"{' (spectral norm)' if cfg.spectral_norm else ''}"
         f"{f', DiffAugment {cfg.diffaugment}' if cfg.diffaugment else ''}"
         f"{f', L1 identity x{cfg.lambda_idt_l1:g}' if cfg.lambda_idt_l1 > 0 else ''}"
-        f"{f', MobileNetV2 perceptual x{cfg.lambda_perceptual:g}' if cfg.perceptual_weights else ''}"
+        f"{f', MobileNetV2 perceptual x{cfg.lambda_perceptual:g}' if cfg.perceptual_weights and cfg.lambda_perceptual else ''}"
+        f"{f', Gram style x{cfg.lambda_style:g}' if cfg.perceptual_weights and cfg.lambda_style else ''}"
         f"{', few-shot patches' if cfg.few_shot else ''}; EMA {cfg.ema_decay:g}"
     )
     training = {
