@@ -114,14 +114,12 @@ def test_perceptual_loss_trains_with_the_shared_mobilenet(tiny):
 
 
 def test_gram_style_loss_trains_few_shot_from_one_painting(tiny, tmp_path):
-    """The style loss path end to end; random MobileNetV2 weights stand in for ImageNet's (same file format)."""
+    """The style loss end to end; random MobileNetV2 weights stand in for ImageNet's (same file format)."""
     weights = tmp_path / "mobilenet_v2.pth"
     torch.save(MobileNetV2().state_dict(), weights)
     one = style_images(tmp_path / "one", n=1)
-    cfg = tiny(
-        style_dir=str(one), perceptual_weights=str(weights), lambda_style=0.5, lambda_perceptual=0.0
-    )
+    cfg = tiny(style_dir=str(one), perceptual_weights=str(weights), lambda_style=0.5, lambda_perceptual=0.0)
     _, meta = load_style(train(cfg))
     losses = meta.training["final_losses"]
     assert losses["style"] > 0 and losses["perceptual"] == 0
-    assert "Gram style x0.5" in meta.training["method"] and "perceptual" not in meta.training["method"]
+    assert "Gram style x0.5" in meta.training["method"] and "content" not in meta.training["method"]

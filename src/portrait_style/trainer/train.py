@@ -200,14 +200,15 @@ def _hardware(info: distributed.Dist) -> str:
 
 def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final) -> StyleMeta:
     gan = {"lsgan": "LSGAN", "hinge": "hinge"}[cfg.gan_loss]
+    features = bool(cfg.perceptual_weights)  # the MobileNetV2 losses exist only with its weights
     method = (
         f"{cfg.method.upper()} (Park et al. 2020): PatchNCE x{cfg.lambda_nce:g}"
         f"{' + identity NCE' if cfg.nce_idt else ''}, {gan} PatchGAN"
         f"{' (spectral norm)' if cfg.spectral_norm else ''}"
         f"{f', DiffAugment {cfg.diffaugment}' if cfg.diffaugment else ''}"
         f"{f', L1 identity x{cfg.lambda_idt_l1:g}' if cfg.lambda_idt_l1 > 0 else ''}"
-        f"{f', MobileNetV2 perceptual x{cfg.lambda_perceptual:g}' if cfg.perceptual_weights and cfg.lambda_perceptual else ''}"
-        f"{f', Gram style x{cfg.lambda_style:g}' if cfg.perceptual_weights and cfg.lambda_style else ''}"
+        f"{f', MobileNetV2 content x{cfg.lambda_perceptual:g}' if features and cfg.lambda_perceptual else ''}"
+        f"{f', Gram style x{cfg.lambda_style:g}' if features and cfg.lambda_style else ''}"
         f"{', few-shot patches' if cfg.few_shot else ''}; EMA {cfg.ema_decay:g}"
     )
     training = {
