@@ -38,6 +38,29 @@ def test_face_mode_only_touches_the_face(tmp_path):
     assert np.abs(out[100:200, 180:300].astype(int) - canvas[100:200, 180:300]).mean() > 10
 
 
+def test_frame_size_stylizes_a_smaller_copy_and_scales_it_back(tmp_path):
+    import cv2
+
+    from portrait_style.engine.checkpoint import load_style, save_style
+
+    model, meta = load_style(make_style(tmp_path, "frame"))
+    meta.frame_size = 64
+    path = save_style(tmp_path / "small.safetensors", model, meta)
+    frame = skimage.data.astronaut()[:200, :300]
+    small = Stylizer(model=str(path))
+    assert small.frame_size == 64  # the style's own setting is the default
+    out = small.stylize(frame)
+    assert out.shape == frame.shape and out.dtype == np.uint8
+    # the same as stylizing a 64 x 96 copy at full size and scaling it up
+    full = Stylizer(model=str(path), frame_size=0)
+    low = full.stylize(cv2.resize(frame, (96, 64), interpolation=cv2.INTER_AREA))
+    assert np.array_equal(out, cv2.resize(low, (300, 200), interpolation=cv2.INTER_CUBIC))
+    assert not np.array_equal(out, full.stylize(frame))
+    # never scaled up: a frame already smaller than frame_size runs as it comes
+    tiny = frame[:48, :40]
+    assert np.array_equal(small.stylize(tiny), full.stylize(tiny))
+
+
 def test_face_mode_without_faces_returns_the_frame(tmp_path):
     stylizer = Stylizer(model=str(make_style(tmp_path, "face")))
     flat = np.full((120, 160, 3), 200, np.uint8)

@@ -118,3 +118,24 @@ def test_export_command(tmp_path, capsys, style):
     code = main(["export", "--model", style, str(tmp_path / "s.onnx"), "--check"])
     assert code == 0 and (tmp_path / "s.onnx").is_file()
     assert "max |onnxruntime - torch|" in capsys.readouterr().err
+
+
+def test_frame_size_flag(tmp_path, style, capsys):
+    import cv2
+    import numpy as np
+    import skimage.data
+
+    from portrait_style.engine.image_io import read_image
+
+    src = tmp_path / "in.png"
+    cv2.imwrite(str(src), skimage.data.astronaut()[:200, :300, ::-1])
+    outs = {}
+    for size in ("0", "48"):
+        out = tmp_path / f"out_{size}.png"
+        assert main(["stylize", str(src), str(out), "--model", style, "--frame-size", size]) == 0
+        outs[size] = read_image(out)
+    assert outs["0"].shape == outs["48"].shape == (200, 300, 3)
+    assert not np.array_equal(outs["0"], outs["48"])
+    with pytest.raises(SystemExit) as info:
+        main(["stylize", str(src), str(tmp_path / "x.png"), "--model", style, "--frame-size", "-3"])
+    assert info.value.code == 2 and "must be 0 or more" in capsys.readouterr().err

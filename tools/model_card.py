@@ -31,6 +31,7 @@ def render(path: Path) -> str:
         "|---|---|",
         f"| default mode | {meta.mode} ({'aligned face crops' if meta.mode == 'face' else 'whole frames'}) |",
         f"| training resolution | {meta.resolution}² |",
+        f"| frame mode works at | {f'{meta.frame_size} px short side' if meta.frame_size else 'full size'} |",
         f"| architecture | {meta.arch} {json.dumps(meta.arch_args)}: {params / 1e6:.2f} M parameters, "
         f"{count_macs(model) / 1e9:.2f} GMACs at 256² |",
         f"| licence | {meta.license} |",
@@ -64,7 +65,8 @@ def main(paths: list[str]) -> int:
         path = Path(name)
         card = path.with_suffix(".md")
         kept = card.read_text().split(MARKER, 1)[1] if card.is_file() and MARKER in card.read_text() else ""
-        card.write_text(render(path) + kept.lstrip("\n"))
+        kept = kept.strip("\n")
+        card.write_text(render(path) + (f"\n{kept}\n" if kept else ""))
         print(f"wrote {card}")
     return 0
 

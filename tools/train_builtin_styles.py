@@ -48,6 +48,7 @@ class Builtin:
     attribution: str
     default_mode: str = "face"  # a look that recolours everything (mono) reads best on whole frames
     settings: tuple = ()  # (TrainConfig field, value) pairs this style needs beyond the shared ones
+    frame_size_factor: int = 0  # frame mode runs at this many training sizes (0: full frames)
 
 
 BUILTINS = (
@@ -73,6 +74,7 @@ BUILTINS = (
         "CC BY 4.0 (content photos); painting public domain",
         f"{LONDON_CANADA}; style: Vincent van Gogh, The Starry Night (1889, public domain)",
         default_mode="frame",
+        frame_size_factor=2,  # brush strokes at the scale they were learned (judged at 1.5x, 2x, 3x)
         # One painting gives the discriminator too little to learn brushwork from on a CPU budget (CUT
         # alone gave a blue cast and stripes); a Gram style loss on MobileNetV2 features carries the
         # texture and palette, the GAN and PatchNCE stay on. Weights picked from 400-step trials:
@@ -142,11 +144,12 @@ def identity_warmup(work: Path, size: int, steps: int) -> Path:
     )
 
 
-def install(trained: Path, target: Path, default_mode: str) -> None:
-    """Copy a trained style into the package, with the mode the engine should run it in by default."""
+def install(trained: Path, target: Path, style: Builtin) -> None:
+    """Copy a trained style into the package, with the mode (and frame size) the engine runs it at."""
     model, meta = load_style(trained)
     meta.training["trained_on"] = f"{meta.mode} crops at {meta.resolution}²"
-    meta.mode = default_mode
+    meta.mode = style.default_mode
+    meta.frame_size = style.frame_size_factor * meta.resolution
     save_style(target, model, meta)
 
 
@@ -161,6 +164,9 @@ def main() -> int:
     parser.add_argument("--warmup-steps", type=int, default=300)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", action="append", help="train just these styles")
+    parser.add_argument(
+        "--install-only", action="store_true", help="install the styles already trained in --work"
+    )
     parser.add_argument(
         "--mobilenet",
         default="../shared/models/mobilenet_v2-b0353104.pth",
@@ -196,9 +202,9 @@ def main() -> int:
             description=style.description,
             **settings,
         )
-        result = train(cfg)
+        result = cfg.style_path() if args.install_only else train(cfg)
         target = STYLES_DIR / f"{style.name}.safetensors"
-        install(result, target, style.default_mode)
+        install(result, target, style)
         subprocess.run(
             [sys.executable, str(Path(__file__).parent / "model_card.py"), str(target)], check=True
         )

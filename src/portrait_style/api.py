@@ -15,6 +15,7 @@ import queue
 import threading
 from collections.abc import Iterable, Iterator
 
+import cv2
 import numpy as np
 
 from portrait_style.config import FaceConfig, PipelineConfig
@@ -42,8 +43,9 @@ class Stylizer:
 
     style: a built-in style name (see `portrait-style styles`); model: a path to a style checkpoint
     (wins over `style`). mode: "face" (stylize aligned face crops and paste them back) or "frame"
-    (the whole frame); defaults to the mode the style was trained for. backend/device: see
-    `engine.backends` ("auto" picks the fastest available).
+    (the whole frame); defaults to the mode the style was trained for. frame_size: in frame mode,
+    stylize frames at this shorter side and scale the result back (0: as they come; default: the
+    style's own setting). backend/device: see `engine.backends` ("auto" picks the fastest available).
 
     `stylize` tracks faces from call to call, as for consecutive video frames; call `reset()` before
     an unrelated image.
@@ -57,12 +59,16 @@ class Stylizer:
         backend: str = "auto",
         device: str = "auto",
         faces: FaceConfig | None = None,
+        frame_size: int | None = None,
     ):
         self.style_path = resolve_style(style, model)
         self.meta = read_meta(self.style_path)
         self.mode = mode or self.meta.mode
         if self.mode not in MODES:
             raise ModelError(f"unknown mode '{self.mode}'; choose from {', '.join(MODES)}")
+        self.frame_size = self.meta.frame_size if frame_size is None else frame_size
+        if self.frame_size < 0:
+            raise ValueError(f"frame_size must be >= 0: {self.frame_size}")
         self.backend: Backend = load_backend(self.style_path, backend, device)
         # Face crops are cut at the resolution the style was trained on, so its textures keep their scale.
         self.face_config = faces or FaceConfig(crop_size=self.meta.resolution)
@@ -89,7 +95,7 @@ class Stylizer:
     # -- the three stages ---------------------------------------------------------------------------
     def detect(self, packet: FramePacket) -> FramePacket:
         if self.tracker is None:
-            packet.crops = pad_to_multiple(packet.image)[None]
+            packet.crops = pad_to_multiple(self._to_work_size(packet.image))[None]
             return packet
         from portrait_style.engine.faces.composite import crop_faces
 
@@ -106,7 +112,11 @@ class Stylizer:
     def composite(self, packet: FramePacket) -> FramePacket:
         if self.tracker is None:
             h, w = packet.image.shape[:2]
-            packet.output = np.ascontiguousarray(packet.styled[0, :h, :w])
+            wh, ww = self._work_shape(h, w)
+            styled = packet.styled[0, :wh, :ww]
+            if (wh, ww) != (h, w):
+                styled = cv2.resize(styled, (w, h), interpolation=cv2.INTER_CUBIC)
+            packet.output = np.ascontiguousarray(styled)
         elif len(packet.styled):
             from portrait_style.engine.faces.composite import paste_back
 
@@ -114,6 +124,20 @@ class Stylizer:
         else:
             packet.output = packet.image
         return packet
+
+    def _work_shape(self, h: int, w: int) -> tuple[int, int]:
+        """Frame mode's working size: the shorter side brought down to frame_size (never up)."""
+        if not self.frame_size or min(h, w) <= self.frame_size:
+            return h, w
+        scale = self.frame_size / min(h, w)
+        return max(1, round(h * scale)), max(1, round(w * scale))
+
+    def _to_work_size(self, image: np.ndarray) -> np.ndarray:
+        h, w = image.shape[:2]
+        wh, ww = self._work_shape(h, w)
+        if (wh, ww) == (h, w):
+            return image
+        return cv2.resize(image, (ww, wh), interpolation=cv2.INTER_AREA)
 
     def stages(self) -> list[tuple[str, callable]]:
         return [("detect", self.detect), ("infer", self.infer), ("composite", self.composite)]

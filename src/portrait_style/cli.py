@@ -38,12 +38,28 @@ def add_face_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--mode", choices=["face", "frame"], help="stylize faces or whole frames (default: the style's)"
     )
+    p.add_argument(
+        "--frame-size",
+        type=_non_negative_int,
+        metavar="N",
+        help="frame mode: stylize at this shorter side, then scale back (0: full size; default: the style's)",
+    )
     p.add_argument("--detector", default=d.detector, choices=["auto", "mtcnn", "yunet", "haar"])
     p.add_argument(
         "--yunet-model", help="YuNet .onnx file (or set PORTRAIT_STYLE_YUNET); enables the YuNet detector"
     )
     p.add_argument("--detect-every", type=int, default=d.detect_every, help="full detection every K frames")
     p.add_argument("--max-faces", type=int, default=d.max_faces)
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {value}")
+    return value
 
 
 def face_config(args: argparse.Namespace, crop_size: int | None = None) -> FaceConfig:
@@ -69,6 +85,7 @@ def make_stylizer(args: argparse.Namespace):
         backend=args.backend,
         device=args.device,
         faces=face_config(args, crop_size=meta.resolution),
+        frame_size=args.frame_size,
     )
 
 

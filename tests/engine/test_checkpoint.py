@@ -61,6 +61,17 @@ def test_newer_format_is_refused_clearly(tmp_path):
         read_meta(path)
 
 
+def test_fields_from_a_newer_version_are_ignored_and_bad_metadata_is_clear(tmp_path):
+    path = tmp_path / "newer.safetensors"
+    meta = {"name": "x", "frame_size": 320, "added_later": {"a": 1}}
+    save_file({"w": torch.zeros(2)}, str(path), metadata={"portrait_style": json.dumps(meta)})
+    got = read_meta(path)
+    assert (got.name, got.frame_size) == ("x", 320)
+    save_file({"w": torch.zeros(2)}, str(path), metadata={"portrait_style": "[1, 2]"})
+    with pytest.raises(ModelError, match="corrupt model metadata"):
+        read_meta(path)
+
+
 def test_weights_not_matching_architecture(tmp_path):
     path = save_style(tmp_path / "m.safetensors", small_model(), StyleMeta(name="m"))
     raw = json.loads(read_meta_json(path))

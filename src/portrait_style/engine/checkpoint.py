@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import torch
@@ -32,6 +32,9 @@ class StyleMeta:
     arch_args: dict = field(default_factory=dict)
     resolution: int = 256  # side of the square images it was trained on
     mode: str = "face"  # how the engine runs it by default: aligned face crops ("face") or whole frames
+    # frame mode: shorter side the frame is stylized at (0: as it comes). A painting's strokes were
+    # learned at one scale; on a 4K frame they would shrink to noise.
+    frame_size: int = 0
     description: str = ""
     license: str = ""  # of the training data / the resulting weights
     attribution: str = ""
@@ -61,8 +64,10 @@ def read_meta(path: str | os.PathLike) -> StyleMeta:
         raise ModelError(f"not a portrait-style model (no '{METADATA_KEY}' metadata): {path}")
     try:
         data = json.loads(raw)
-        meta = StyleMeta(**data)
-    except (json.JSONDecodeError, TypeError) as exc:
+        # fields a newer portrait-style added are dropped, so an older one still runs the file
+        known = {f.name for f in fields(StyleMeta)}
+        meta = StyleMeta(**{k: v for k, v in data.items() if k in known})
+    except (json.JSONDecodeError, TypeError, AttributeError) as exc:
         raise ModelError(f"corrupt model metadata in {path}: {exc}") from None
     if meta.format_version > FORMAT_VERSION:
         raise ModelError(
