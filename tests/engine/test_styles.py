@@ -43,9 +43,15 @@ def test_unknown_style_names_the_known_ones():
         assert name in str(err.value)
 
 
-def test_mono_is_greyscale_if_shipped():
-    if "mono" not in STYLES:
-        pytest.skip("mono not shipped")
+def test_the_issues_three_learned_styles_ship():
+    assert {"studio", "mono", "starry-night"} <= set(STYLES)
+    for name in ("studio", "mono", "starry-night"):
+        _, meta = load_style(STYLES[name])
+        assert "CUT" in meta.training["method"]  # learned by the trainer, not distilled from a grade
+    assert load_style(STYLES["starry-night"])[1].training["config"]["few_shot"] is True
+
+
+def test_mono_is_greyscale():
     import skimage.data
 
     from portrait_style.api import Stylizer
@@ -55,3 +61,15 @@ def test_mono_is_greyscale_if_shipped():
     spread_in = np.abs(image.astype(int) - image.mean(axis=2, keepdims=True)).mean()
     spread_out = np.abs(out - out.mean(axis=2, keepdims=True)).mean()
     assert spread_out < 0.25 * spread_in  # channels nearly equal: grey
+
+
+def test_starry_night_paints_in_its_palette_at_its_own_scale():
+    import skimage.data
+
+    from portrait_style.api import Stylizer
+
+    image = skimage.data.astronaut()  # red-dominated (mean R > B)
+    stylizer = Stylizer(style="starry-night")
+    assert stylizer.mode == "frame" and stylizer.frame_size == 2 * stylizer.meta.resolution
+    out = stylizer.stylize(image).reshape(-1, 3).mean(axis=0)
+    assert out[2] > out[0] + 15  # the painting's blues win over the photo's reds
