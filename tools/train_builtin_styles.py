@@ -15,6 +15,10 @@ Defaults are for a GPU (256², CUT, 20k steps). What a 2-core CPU gave (2026-11-
 d-channels 32, 900 steps in 35 min per style with three in parallel: the discriminator separated the
 domains easily (D loss 0.02-0.07) but FastCUT's PatchNCE weight (10; ~18 of the generator's ~19 loss)
 held the generator next to identity: `mono` still gave colour images. Such runs were not shipped.
+The shipped CPU styles (2026-11-23/24), one at a time on an idle 2-core machine, ~1.7-1.9 steps/s:
+    --size 128 --d-channels 32 --threads 2 --method cut --steps 1000 --only mono
+    --size 128 --d-channels 32 --threads 2 --method cut --steps 1800 --only studio
+    --size 128 --d-channels 32 --threads 2 --method cut --steps 1500 --only starry-night
 """
 
 from __future__ import annotations
