@@ -2,17 +2,52 @@
 
 Every subcommand's work lives in a library function that takes dataclasses; this file only turns flags
 into those and turns `PortraitStyleError`s into one line on stderr plus an exit code.
+
+Exit codes: 0 done; 1 other error; 2 bad option value or unusable input (usage errors are one line too,
+without argparse's usage dump); 3 cannot write the output; 4 model problem; 130 interrupted (Ctrl-C);
+143 terminated (SIGTERM, handled like Ctrl-C: work stops, temporary files are removed).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 from collections.abc import Sequence
 
-from portrait_style import __version__
+from portrait_style import __version__, options
 from portrait_style.config import EncodeConfig, FaceConfig, PipelineConfig
-from portrait_style.errors import PortraitStyleError
+from portrait_style.errors import InputError, PortraitStyleError
+
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT
+EXIT_TERMINATED = 143  # 128 + SIGTERM
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr ("error: argument --crf: ...") and exit code 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"error: {message} (see {self.prog} --help)\n")
+
+
+def int_in(lo: int | None = None, hi: int | None = None, metavar: str = "N"):
+    """An argparse `type` for a whole number in [lo, hi]; argparse names the flag in the error."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        try:
+            return options.check_int("value", value, lo, hi)
+        except options.OptionError as exc:
+            raise argparse.ArgumentTypeError(str(exc).replace("value must", "must")) from None
+
+    parse.__name__ = metavar  # argparse shows this name in "invalid N value"
+    return parse
+
 
 STYLE_HELP = (
     "built-in style name (list them with `portrait-style styles`); "
@@ -36,40 +71,65 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
 def add_face_arguments(p: argparse.ArgumentParser) -> None:
     d = FaceConfig()
     p.add_argument(
-        "--mode", choices=["face", "frame"], help="stylize faces or whole frames (default: the style's)"
+        "--mode", choices=options.MODES, help="stylize faces or whole frames (default: the style's)"
     )
     p.add_argument(
         "--frame-size",
-        type=_non_negative_int,
+        type=int_in(0),
         metavar="N",
         help="frame mode: stylize at this shorter side, then scale back (0: full size; default: the style's)",
     )
-    p.add_argument("--detector", default=d.detector, choices=["auto", "mtcnn", "yunet", "haar"])
+    p.add_argument(
+        "--detector",
+        default=d.detector,
+        choices=options.available_detectors(),
+        help=f"face detector (default: {d.detector}: YuNet when a model is given, else MTCNN)",
+    )
     p.add_argument(
         "--yunet-model", help="YuNet .onnx file (or set PORTRAIT_STYLE_YUNET); enables the YuNet detector"
     )
-    p.add_argument("--detect-every", type=int, default=d.detect_every, help="full detection every K frames")
-    p.add_argument("--max-faces", type=int, default=d.max_faces)
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more: {value}")
-    return value
+    p.add_argument(
+        "--detect-every",
+        type=int_in(1, 10_000),
+        default=d.detect_every,
+        metavar="K",
+        help=f"full detection every K frames, tracking in between (1 or more; default {d.detect_every})",
+    )
+    p.add_argument(
+        "--max-faces",
+        type=int_in(1, 64),
+        default=d.max_faces,
+        metavar="N",
+        help=f"most faces stylized per frame (1 to 64; default {d.max_faces})",
+    )
 
 
 def face_config(args: argparse.Namespace, crop_size: int | None = None) -> FaceConfig:
     fields = dict(
         detector=args.detector,
         yunet_model=args.yunet_model,
-        detect_every=max(1, args.detect_every),
+        detect_every=args.detect_every,
         max_faces=args.max_faces,
     )
     return FaceConfig(**fields, **({"crop_size": crop_size} if crop_size else {}))
+
+
+def check_face_options(args: argparse.Namespace, mode: str) -> None:
+    """What argparse cannot see alone: options that depend on each other or on the style."""
+    hint = " (add --mode frame to stylize whole frames)"
+    options.check_frame_size(args.frame_size, mode, "--frame-size", hint)
+    if mode != "face":
+        return
+    from portrait_style.engine.faces.detectors import YUNET_ENV, yunet_model_path
+
+    model = yunet_model_path(face_config(args))
+    if args.detector == "yunet" and not model:
+        raise options.OptionError(
+            f"--detector yunet needs --yunet-model FILE (or ${YUNET_ENV}): the path of"
+            " face_detection_yunet_2023mar.onnx from the OpenCV model zoo"
+        )
+    if args.yunet_model and not os.path.isfile(args.yunet_model):
+        raise InputError(f"--yunet-model: file not found: {args.yunet_model}")
 
 
 def make_stylizer(args: argparse.Namespace):
@@ -78,6 +138,7 @@ def make_stylizer(args: argparse.Namespace):
     from portrait_style.engine.styles import resolve_style
 
     meta = read_meta(resolve_style(args.style, args.model))
+    check_face_options(args, args.mode or meta.mode)
     return Stylizer(
         style=args.style,
         model=args.model,
@@ -105,8 +166,28 @@ def configure_stylize_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("output", help="output video (.mp4/.mkv/.mov), image, or folder")
     add_model_arguments(p)
     add_face_arguments(p)
-    p.add_argument("--crf", type=int, default=e.crf, help=f"H.264 quality, lower is better (default {e.crf})")
-    p.add_argument("--preset", default=e.preset, help=f"x264 speed preset (default {e.preset})")
+    lo, hi = options.CRF_RANGE
+    p.add_argument(
+        "--crf",
+        type=int_in(lo, hi),
+        default=e.crf,
+        metavar="N",
+        help=f"H.264 quality, {lo}-{hi}, lower is better (default {e.crf})",
+    )
+    p.add_argument(
+        "--preset",
+        default=e.preset,
+        choices=options.X264_PRESETS,
+        metavar="PRESET",
+        help=f"x264 speed preset: {', '.join(options.X264_PRESETS)} (default {e.preset})",
+    )
+    p.add_argument(
+        "--audio",
+        default=e.audio,
+        choices=options.AUDIO_POLICIES,
+        help="copy: keep the audio bytes; aac: re-encode as AAC; auto (default): copy when the output"
+        " container's usual players decode the codec (e.g. AAC in .mp4), else AAC",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=run_stylize)
 
@@ -114,15 +195,14 @@ def configure_stylize_parser(p: argparse.ArgumentParser) -> None:
 def run_stylize(args: argparse.Namespace) -> int:
     from portrait_style import jobs
 
-    if not 0 <= args.crf <= 51:
-        raise PortraitStyleError(f"--crf must be between 0 and 51, got {args.crf}")
     jobs.check_input(args.input)
+    jobs.check_output(args.input, args.output)
     stylizer = make_stylizer(args)
     result = jobs.stylize_path(
         args.input,
         args.output,
         stylizer,
-        EncodeConfig(crf=args.crf, preset=args.preset),
+        EncodeConfig(crf=args.crf, preset=args.preset, audio=args.audio),
         PipelineConfig(),
         progress=not args.no_progress,
     )
@@ -185,7 +265,7 @@ def add_bench_parser(sub) -> None:
 
 # -- entry points ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="portrait-style",
         description="Learn a portrait photography style from examples and apply it to video in real time.",
     )
@@ -208,10 +288,13 @@ EXTRA_MODULES = {"tensorboard": "train", "skimage": "train", "scipy": "train"}
 
 
 def run(args: argparse.Namespace) -> int:
+    _quiet_opencv()
+    terminated = []
+    previous = _on_sigterm(terminated)
     try:
         return int(args.func(args) or 0)
     except PortraitStyleError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return exc.exit_code
     except ModuleNotFoundError as exc:
         root = (exc.name or "").split(".")[0]
@@ -223,8 +306,50 @@ def run(args: argparse.Namespace) -> int:
         )
         return 1
     except KeyboardInterrupt:
+        if terminated:
+            print("terminated", file=sys.stderr)
+            return EXIT_TERMINATED
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 400 else text[:397] + "..."
+
+
+def _on_sigterm(terminated: list):
+    """SIGTERM does what Ctrl-C does: whatever SIGINT handler is in force runs (KeyboardInterrupt by
+    default, which stops the pipeline and removes temporary files; the trainer's saves a checkpoint)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def handler(signum, frame):
+        terminated.append(signum)
+        current = signal.getsignal(signal.SIGINT)
+        if callable(current):
+            current(signal.SIGINT, frame)
+        else:
+            raise KeyboardInterrupt
+
+    return signal.signal(signal.SIGTERM, handler)
+
+
+def _quiet_opencv() -> None:
+    """OpenCV's own "[ WARN:0@...]" / "[ERROR:0@...]" lines (e.g. on a damaged image) would break the
+    one-line contract; what goes wrong reaches us as a return value or a cv2.error and is reported."""
+    import cv2
+
+    try:
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)
+    except AttributeError:
+        if hasattr(cv2, "setLogLevel"):
+            cv2.setLogLevel(0)  # LOG_LEVEL_SILENT
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -232,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def stylize_video_main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="stylize-video",
         description="Stylize a video with a portrait style; audio and timestamps are kept.",
     )

@@ -12,9 +12,16 @@ from dataclasses import dataclass
 class FaceConfig:
     """Face detection, tracking, alignment and paste-back."""
 
-    detector: str = "auto"  # "auto" | "mtcnn" | "yunet" | "haar"
+    detector: str = "auto"  # one of options.DETECTORS: "auto" | "mtcnn" | "yunet" | "haar" (OpenCV 4)
     yunet_model: str | None = None  # path to a YuNet .onnx; also read from $PORTRAIT_STYLE_YUNET
     score_threshold: float = 0.8
+    # False-positive guard for video: a new face is painted at once only when the detector is this sure
+    # (MTCNN scores every face of the project's 160 portraits, GRID clips and Tears of Steel >= 0.97;
+    # the railing, hand and neck it took for faces in Tears of Steel scored 0.72-0.965); a less sure
+    # one is tracked unpainted and shown only once it has been detected again in every detection round
+    # for `confirm_frames` frames. (A still image is one frame: there only confirm_score counts.)
+    confirm_score: float = 0.97
+    confirm_frames: int = 8
     min_face_size: int = 40  # pixels, shorter side of the box
     max_faces: int = 8
     detect_every: int = 5  # full detection every k frames, optical-flow tracking in between
@@ -37,9 +44,14 @@ class EncodeConfig:
     """Video output."""
 
     codec: str = "libx264"
-    crf: int = 18
-    preset: str = "veryfast"
+    crf: int = 18  # options.CRF_RANGE
+    preset: str = "veryfast"  # options.X264_PRESETS
     pix_fmt: str = "yuv420p"
+    # "auto": copy the audio when the output container's usual players decode its codec, else AAC;
+    # "copy": always copy (an error when the container cannot hold it); "aac": always re-encode
+    audio: str = "auto"
+    audio_bitrate: int = 160_000  # bits/s of re-encoded AAC
+    faststart: bool = True  # MP4/MOV: index (moov) before the data, so players start before the download ends
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 Videos go through the threaded pipeline (decode -> detect -> infer -> composite -> encode) with the
 lossless policy, so every input frame comes out with its own timestamp; audio is copied untouched.
-Outputs are written to a temporary file and renamed when complete.
+Outputs are written to a temporary file and renamed when complete; a folder job that writes nothing
+removes the output folder it created.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -19,8 +21,9 @@ from portrait_style.config import EncodeConfig, PipelineConfig
 from portrait_style.engine.frame import FramePacket
 from portrait_style.engine.image_io import is_image_path, list_images, read_image, write_image
 from portrait_style.engine.pipeline import PipelineStats, run_pipeline
-from portrait_style.engine.video_io import VideoReader, VideoWriter
+from portrait_style.engine.video_io import OUTPUT_SUFFIXES, VideoReader, VideoWriter
 from portrait_style.errors import InputError, OutputError
+from portrait_style.fileutil import check_writable_dir
 
 Stage = tuple[str, Callable[[FramePacket], FramePacket]]
 
@@ -51,6 +54,32 @@ def check_input(path: str | os.PathLike) -> Path:
     if not path.exists():
         raise InputError(f"input not found: {path}")
     return path
+
+
+def check_output(src: str | os.PathLike, dst: str | os.PathLike) -> Path:
+    """Refuse an output that cannot work, before any model is loaded: wrong kind, same file as the input,
+    a folder that does not exist or cannot be written."""
+    src, dst = Path(src), Path(dst)
+    if src.exists() and dst.exists() and src.resolve() == dst.resolve():
+        raise OutputError(f"output would overwrite the input: {dst}")
+    if src.is_dir():
+        if dst.exists() and not dst.is_dir():
+            raise OutputError(f"input is a folder, so the output must be a folder: {dst}")
+        existing = next(p for p in (dst, *dst.absolute().parents) if p.exists())
+        check_writable_dir(existing if existing.is_dir() else existing.parent)
+        return dst
+    if is_image_path(src):
+        if not is_image_path(dst):
+            raise OutputError(f"input is an image, so the output must be one too (.png/.jpg/...): {dst}")
+    elif is_image_path(dst):
+        raise OutputError(f"input is a video, so the output must be a video file (.mp4/.mkv/.mov): {dst}")
+    elif dst.suffix.lower() not in OUTPUT_SUFFIXES:
+        allowed = ", ".join(OUTPUT_SUFFIXES)
+        raise OutputError(f"cannot write {dst.name}: a video output must end in {allowed}")
+    if dst.is_dir():
+        raise OutputError(f"output path is a folder: {dst}")
+    check_writable_dir(dst.parent if str(dst.parent) else Path("."))
+    return dst
 
 
 def stylize_path(
@@ -123,19 +152,26 @@ def stylize_folder(src: Path, dst: Path, stylizer, progress: bool = True) -> Job
         raise InputError(f"no images (.jpg/.png/.webp/...) in folder {src}")
     if dst.exists() and not dst.is_dir():
         raise OutputError(f"input is a folder, so the output must be a folder: {dst}")
+    created = [p for p in (dst, *dst.absolute().parents) if not p.exists()]  # deepest first
     try:
         dst.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise OutputError(f"cannot create output folder {dst}: {exc.strerror}") from None
     start, done, skipped = time.perf_counter(), 0, []
-    for path in tqdm(images, unit="image", disable=None if progress else True):
-        try:
-            stylize_image(path, dst / path.name, stylizer)
-            done += 1
-        except InputError as exc:
-            skipped.append(f"{path.name} ({exc})")
+    try:
+        for path in tqdm(images, unit="image", disable=None if progress else True):
+            try:
+                stylize_image(path, dst / path.name, stylizer)
+                done += 1
+            except InputError as exc:
+                skipped.append(f"{path.name} ({exc})")
+        if not done:
+            raise InputError(f"none of the {len(images)} images in {src} could be read")
+    finally:
+        if not done:  # nothing written: leave no empty folder behind either
+            for folder in created:
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
     if skipped:
         tqdm.write(f"skipped {len(skipped)} unreadable image(s): {'; '.join(skipped)}")
-    if not done:
-        raise InputError(f"none of the {len(images)} images in {src} could be read")
     return JobResult(dst, done, time.perf_counter() - start)

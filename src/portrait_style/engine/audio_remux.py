@@ -2,8 +2,12 @@
 
 The input is opened a second time just for its audio, and packets are read only as far as the video has
 got, so nothing is buffered beyond the muxer's own interleaving window. Packets keep their bytes and
-timestamps (PyAV's remux recipe: point the packet at the output stream and mux it). Only a codec the
-output container cannot hold is decoded and re-encoded as AAC.
+timestamps (PyAV's remux recipe: point the packet at the output stream and mux it).
+
+Whether a stream is copied or re-encoded as AAC is the policy's choice (`audio_plan`): "copy" always
+copies, "aac" always re-encodes, and "auto" copies only a codec that the usual players of the output
+container decode (`PLAYABLE_AUDIO`): MP2 (MPEG-1 files, DVB) muxes into MP4 without complaint, but
+Chromium then plays the video silent, so "auto" re-encodes it.
 """
 
 from __future__ import annotations
@@ -13,20 +17,58 @@ from pathlib import Path
 
 import av
 
-from portrait_style.errors import InputError
+from portrait_style.errors import InputError, OutputError
 
 log = logging.getLogger(__name__)
+
+# Audio codecs that the usual players of each container (Chromium, Firefox, Safari/QuickTime, VLC,
+# phones) all decode. Anything else is re-encoded as AAC by the "auto" policy.
+PLAYABLE_AUDIO: dict[str, frozenset[str]] = {
+    ".mp4": frozenset({"aac", "mp3"}),
+    ".m4v": frozenset({"aac", "mp3"}),
+    ".mov": frozenset({"aac", "mp3"}),
+    ".mkv": frozenset({"aac", "mp3", "opus", "vorbis", "flac"}),
+}
+
+
+def audio_plan(codec: str, suffix: str, policy: str = "auto") -> bool:
+    """True when a `codec` audio stream going into a file ending in `suffix` should be re-encoded as AAC.
+
+    policy: "copy" (never), "aac" (always), "auto" (unless the container's usual players decode it).
+    """
+    if policy == "copy":
+        return False
+    if policy == "aac":
+        return True
+    if policy != "auto":
+        raise ValueError(f"unknown audio policy {policy!r}: choose auto, copy or aac")
+    return codec not in PLAYABLE_AUDIO.get(suffix.lower(), frozenset({"aac"}))
 
 
 class AudioRemuxer:
     """Route every audio stream of `source` into `output` (an open, not yet started, container).
 
-    transcode: re-encode every stream as AAC instead of copying (the fallback when the muxer turns the
+    policy: "auto", "copy" or "aac", see `audio_plan`; `suffix` is the output file's (the temporary
+        file being written may have another name).
+    transcode: re-encode every stream as AAC whatever the policy (the fallback when the muxer turns the
         copied codec down while writing its header).
+    bitrate: of the AAC encoder, bits per second.
+    `copied` and `transcoded` list the codecs of the streams handled each way.
     """
 
-    def __init__(self, source: str | Path, output: av.container.OutputContainer, transcode: bool = False):
+    def __init__(
+        self,
+        source: str | Path,
+        output: av.container.OutputContainer,
+        transcode: bool = False,
+        policy: str = "auto",
+        suffix: str = ".mp4",
+        bitrate: int = 160_000,
+    ):
         self.source = Path(source)
+        self.policy, self.suffix, self.bitrate = policy, suffix, bitrate
+        self.copied: list[str] = []
+        self.transcoded: list[str] = []
         try:
             self._input = av.open(str(self.source), metadata_errors="ignore")
         except (av.error.FFmpegError, OSError) as exc:
@@ -42,16 +84,31 @@ class AudioRemuxer:
 
     def _add_output_stream(self, stream: av.AudioStream, transcode: bool) -> tuple[av.AudioStream, bool]:
         codec = stream.codec_context.codec.canonical_name
+        transcode = transcode or audio_plan(codec, self.suffix, self.policy)
         if not transcode and codec in self._output.supported_codecs:
             try:
-                return self._output.add_stream_from_template(stream), False
+                out = self._output.add_stream_from_template(stream)
+                self.copied.append(codec)
+                return out, False
             except ValueError:
-                pass  # the muxer refuses it after all: fall through to AAC
+                pass  # the muxer refuses it after all
         if not transcode:
-            log.warning("%s: %s audio cannot go into %s; re-encoding it as AAC",
-                        self.source, codec, self._output.format.name)  # fmt: skip
+            if self.policy == "copy":
+                raise OutputError(
+                    f"--audio copy: {self.suffix} files cannot hold {codec} audio; use --audio aac or"
+                    " another container"
+                )
+            why = f"{self.suffix} files cannot hold it"
+        elif self.policy == "aac":
+            why = "--audio aac"
+        else:
+            why = f"most {self.suffix} players cannot decode {codec}; --audio copy keeps it as it is"
+        log.warning("audio: %s re-encoded as AAC at %d kb/s (%s)", codec, self.bitrate // 1000, why)
         layout = stream.layout.name if stream.layout and stream.layout.nb_channels else "stereo"
-        return self._output.add_stream("aac", rate=stream.rate, layout=layout), True
+        out = self._output.add_stream("aac", rate=stream.rate, layout=layout)
+        out.bit_rate = self.bitrate
+        self.transcoded.append(codec)
+        return out, True
 
     def copy_until(self, seconds: float) -> None:
         """Write every audio packet that starts at or before `seconds` (the video frame about to be muxed)."""

@@ -59,7 +59,9 @@ def read_meta(path: str | os.PathLike) -> StyleMeta:
         with safe_open(str(path), framework="pt") as f:
             raw = (f.metadata() or {}).get(METADATA_KEY)
     except (SafetensorError, OSError, ValueError) as exc:
-        raise ModelError(f"not a portrait-style model (unreadable safetensors): {path}: {exc}") from None
+        _refuse_torch_checkpoint(path)
+        reason = " ".join(str(exc).split())[:160]
+        raise ModelError(f"not a portrait-style model (unreadable safetensors): {path}: {reason}") from None
     if raw is None:
         raise ModelError(f"not a portrait-style model (no '{METADATA_KEY}' metadata): {path}")
     try:
@@ -79,15 +81,73 @@ def read_meta(path: str | os.PathLike) -> StyleMeta:
     return meta
 
 
+def _refuse_torch_checkpoint(path: Path) -> None:
+    """A PyTorch file (zip or pickle) given where a style file belongs: say which file to use instead."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return
+    torch_zip = head.startswith(b"PK\x03\x04") and b"data.pkl" in head  # torch.save's zip format
+    torch_suffix = path.suffix.lower() in (".pt", ".pth", ".ckpt", ".bin")
+    if not (torch_zip or (torch_suffix and (head.startswith(b"PK\x03\x04") or head[:1] == b"\x80"))):
+        return
+    if path.parent.name == "checkpoints":  # <run>/checkpoints/last.pt, see trainer/run_files.py
+        run = path.parent.parent
+        styles = sorted(run.glob("*.safetensors"))
+        use = str(styles[0]) if len(styles) == 1 else f"{run}/<name>.safetensors"
+        raise ModelError(
+            f"{path} is a training checkpoint (for `portrait-style train --resume`), not a portrait-style"
+            f" model; use the style file {use}"
+        )
+    raise ModelError(
+        f"{path} is a PyTorch checkpoint, not a portrait-style model (a .safetensors style file written by"
+        " `portrait-style train`)"
+    )
+
+
 def load_style(path: str | os.PathLike) -> tuple[torch.nn.Module, StyleMeta]:
     """Rebuild the model from the stored constructor arguments and load the weights strictly (eval mode)."""
     meta = read_meta(path)
     try:
         model = model_lib.build(meta.arch, meta.arch_args)
-        model.load_state_dict(load_file(str(path)), strict=True)
-    except (RuntimeError, TypeError, SafetensorError) as exc:
-        raise ModelError(f"{path}: weights do not match architecture {meta.arch}: {exc}") from None
+    except (TypeError, ValueError, KeyError, RuntimeError) as exc:
+        reason = " ".join(str(exc).split())[:160]
+        raise ModelError(f"{path}: its metadata describes no buildable {meta.arch} ({reason})") from None
+    try:
+        weights = load_file(str(path))
+    except (SafetensorError, OSError, RuntimeError) as exc:
+        reason = " ".join(str(exc).split())[:160]
+        raise ModelError(f"{path}: cannot read the weights (damaged file?): {reason}") from None
+    expected = model.state_dict()
+    problem = _mismatch(expected, weights)
+    if problem:
+        raise ModelError(f"{path}: the weights do not match the file's own metadata ({meta.arch}): {problem}")
+    try:
+        model.load_state_dict(weights, strict=True)
+    except (RuntimeError, TypeError) as exc:
+        reason = " ".join(str(exc).split())[:160]
+        raise ModelError(f"{path}: weights do not match architecture {meta.arch}: {reason}") from None
     return model.eval(), meta
+
+
+def _mismatch(expected: dict, stored: dict) -> str:
+    """One line on how a stored state dict differs from the model's, or "" when it fits."""
+    missing = sorted(expected.keys() - stored.keys())
+    extra = sorted(stored.keys() - expected.keys())
+    shapes = sorted(k for k in expected.keys() & stored.keys() if expected[k].shape != stored[k].shape)
+    parts = []
+    if shapes:
+        k = shapes[0]
+        parts.append(
+            f"{len(shapes)} tensor(s) of another shape, e.g. {k} is {tuple(stored[k].shape)} in the file,"
+            f" {tuple(expected[k].shape)} in the model"
+        )
+    if missing:
+        parts.append(f"{len(missing)} missing, e.g. {missing[0]}")
+    if extra:
+        parts.append(f"{len(extra)} unexpected, e.g. {extra[0]}")
+    return "; ".join(parts)
 
 
 def weights_digest(path: str | os.PathLike) -> str:

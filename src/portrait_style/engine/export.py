@@ -6,6 +6,9 @@ height and width dynamic (height and width multiples of 4), opset 18, one self-c
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
 import os
 import tempfile
 import warnings
@@ -14,7 +17,10 @@ from pathlib import Path
 import torch
 
 from portrait_style.engine import checkpoint
+from portrait_style.errors import OutputError
 from portrait_style.fileutil import atomic_path
+
+log = logging.getLogger(__name__)
 
 OPSET = 18
 INPUT_NAME = "image"
@@ -49,21 +55,91 @@ def cache_dir() -> Path:
 
 
 def cached_onnx(style_path: str | os.PathLike) -> Path:
-    """The ONNX file for a style checkpoint, exported once and reused while the weights are unchanged."""
+    """The ONNX file for a style checkpoint, exported once and reused while the weights are unchanged.
+
+    Each entry has a sidecar `<entry>.sha256` ("<hex digest> <size>") written after the export. An
+    entry whose bytes no longer match it (truncated, damaged, replaced) is removed and exported again,
+    with a one-line warning; an entry without a sidecar (from an older version, or an export cut short
+    between the two writes) must pass onnx.checker and have our input and output names first.
+    """
     digest = checkpoint.weights_digest(style_path)
     name = f"{Path(style_path).stem}-{digest}-v{EXPORTER_VERSION}-op{OPSET}.onnx"
     target = cache_dir() / "onnx" / name
     if target.is_file():
-        return target
+        problem = _cache_entry_problem(target)
+        if problem is None:
+            return target
+        log.warning("ONNX cache entry %s is unusable (%s); exporting it again", target, problem)
+        _remove_entry(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError:  # read-only home (containers, CI): export next to other temporary files instead
         target = Path(tempfile.gettempdir()) / "portrait-style-onnx" / name
         target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_file() and (problem := _cache_entry_problem(target)) is not None:
+            log.warning("ONNX cache entry %s is unusable (%s); exporting it again", target, problem)
+            _remove_entry(target)
     if not target.is_file():
         model, _ = checkpoint.load_style(style_path)
         export_onnx(model, target)
+        _write_sidecar(target)
     return target
+
+
+def _sidecar(entry: Path) -> Path:
+    return entry.with_name(entry.name + ".sha256")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write_sidecar(entry: Path) -> None:
+    try:
+        with atomic_path(_sidecar(entry)) as tmp:
+            tmp.write_text(f"{_sha256(entry)} {entry.stat().st_size}\n")
+    except (OSError, OutputError):  # the entry still works; it is checked the slow way next time
+        pass
+
+
+def _remove_entry(entry: Path) -> None:
+    for path in (entry, _sidecar(entry)):
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def _cache_entry_problem(entry: Path) -> str | None:
+    """None when `entry` is a sound export, else what is wrong with it, in a few words."""
+    sidecar = _sidecar(entry)
+    try:
+        size = entry.stat().st_size
+        if sidecar.is_file():
+            recorded = sidecar.read_text().split()
+            if len(recorded) == 2 and recorded[1].isdigit():
+                if int(recorded[1]) != size:
+                    return f"{size} bytes, {recorded[1]} expected"
+                if _sha256(entry) != recorded[0]:
+                    return "its content changed since it was written"
+                return None
+    except OSError as exc:
+        return f"unreadable: {exc.strerror or exc}"
+    try:  # no (usable) sidecar: check the model itself
+        import onnx
+
+        model = onnx.load(str(entry))
+        onnx.checker.check_model(model)
+        inputs = [i.name for i in model.graph.input]
+        outputs = [o.name for o in model.graph.output]
+    except Exception as exc:  # noqa: BLE001 - protobuf and checker errors have many types
+        return f"not a valid ONNX model: {str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__}"
+    if inputs[:1] != [INPUT_NAME] or outputs[:1] != [OUTPUT_NAME]:
+        return f"not an exported style (inputs {inputs}, outputs {outputs})"
+    _write_sidecar(entry)
+    return None
 
 
 def parity(model: torch.nn.Module, onnx_path: str | os.PathLike, size: int = 64, batch: int = 2) -> int:

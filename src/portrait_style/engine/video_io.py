@@ -6,7 +6,9 @@ no video stream or holds no decodable frame fails there with an `InputError`. A 
 further on is read up to its last good frame, with a warning: a half-downloaded clip still gives output.
 
 Writing: H.264 (libx264, yuv420p) into .mp4/.mkv/.mov through a temporary file that is renamed over the
-target only when complete. See `VideoWriter`.
+target only when complete; MP4/MOV are written "faststart" (index before the data, so a browser starts
+playing before the download ends) and the audio follows `EncodeConfig.audio` (see `audio_remux`).
+See `VideoWriter`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from portrait_style.fileutil import atomic_path
 log = logging.getLogger(__name__)
 
 OUTPUT_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv")
+_FASTSTART_SUFFIXES = (".mp4", ".m4v", ".mov")  # the ISO BMFF family: moov may come first
 _BT601_OR_UNTAGGED = (2, 5, 6)  # AVColorSpace: unspecified, BT470BG, SMPTE170M
 _UPRIGHT = {90: cv2.ROTATE_90_COUNTERCLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_CLOCKWISE}
 
@@ -190,9 +193,10 @@ class VideoWriter:
         rate comes out exactly as it went in. (Matroska stores milliseconds and no negative times: there
         pts are rounded to 1 ms, and audio that starts before zero, like AAC priming, shifts all streams.)
     cfg: codec, CRF, preset and pixel format.
-    audio_source: a file whose audio streams are copied packet for packet (no re-encode), interleaved
-        with the video as it is written; only a codec the output container cannot hold (e.g. mu-law in
-        MP4) is transcoded to AAC, with a warning. None: no audio.
+    audio_source: a file whose audio streams go into the output, interleaved with the video as it is
+        written: copied packet for packet, or re-encoded as AAC (one warning line says so) when
+        `cfg.audio` asks for it, when "auto" finds the codec is not one the container's usual players
+        decode (MP2 in MP4), or when the container cannot hold it at all (mu-law in MP4). None: no audio.
 
     Odd frame sizes: H.264 in 4:2:0 codes whole 2x2 chroma blocks and its cropping window moves in steps
     of 2 pixels too, so a 641x479 picture cannot be stored at its size. Such frames are padded to the next
@@ -240,22 +244,40 @@ class VideoWriter:
             raise
 
     def _open(self, tmp: Path, cfg: EncodeConfig, audio_source: str | Path | None) -> None:
-        """Open the output with its streams and write the header; retries once with audio transcoded."""
+        """Open the output with its streams and write the header.
+
+        The video encoder is opened on its own first, so bad encoder settings are reported as such; a
+        header the muxer then refuses is blamed on the audio only when audio is being copied, and with
+        the "auto" policy that audio is re-encoded as AAC once before giving up.
+        """
+        suffix = self.path.suffix.lower()
+        options = {"movflags": "+faststart"} if cfg.faststart and suffix in _FASTSTART_SUFFIXES else {}
         for transcode_audio in (False, True):
-            self._container = av.open(str(tmp), "w")
+            self._container = av.open(str(tmp), "w", options=options)
             self._video = self._add_video_stream(cfg)
             if audio_source is not None:
-                self._audio = AudioRemuxer(audio_source, self._container, transcode=transcode_audio)
+                self._audio = AudioRemuxer(
+                    audio_source, self._container, transcode=transcode_audio, policy=cfg.audio,
+                    suffix=suffix, bitrate=cfg.audio_bitrate,
+                )  # fmt: skip
+            copied = list(self._audio.copied) if self._audio is not None else []
             try:
                 self._container.start_encoding()  # the header: where a muxer refuses a codec it cannot hold
                 return
             except av.error.FFmpegError as exc:
                 with contextlib.suppress(Exception):
                     self._close_streams()
-                if audio_source is None or transcode_audio:
-                    raise OutputError(f"cannot start {cfg.codec} into {self.path.name}: {exc}") from None
-                log.warning("%s: the audio cannot be copied into %s (%s); re-encoding it as AAC",
-                            self.path, self.path.suffix, exc)  # fmt: skip
+                if not copied or transcode_audio:
+                    raise OutputError(
+                        f"cannot write the {suffix} header of {self.path.name}: {exc}"
+                    ) from None
+                codecs = ", ".join(copied)
+                if cfg.audio == "copy":
+                    raise OutputError(
+                        f"--audio copy: {suffix} files cannot hold {codecs} audio ({exc}); use --audio aac"
+                    ) from None
+                log.warning("audio: %s cannot be copied into %s (%s); re-encoding it as AAC at %d kb/s",
+                            codecs, suffix, exc, cfg.audio_bitrate // 1000)  # fmt: skip
 
     def _add_video_stream(self, cfg: EncodeConfig) -> av.VideoStream:
         options = {"crf": str(cfg.crf), "preset": cfg.preset} if cfg.codec in ("libx264", "libx265") else {}
@@ -271,6 +293,14 @@ class VideoWriter:
         # Tag the colour matrix we convert with, so players do not guess BT.709 for HD sizes.
         stream.codec_context.colorspace = Colorspace.ITU601
         stream.codec_context.color_range = ColorRange.MPEG
+        try:  # now, not in start_encoding: a refusal here is the encoder's settings, not the audio
+            stream.codec_context.open()
+        except (av.error.FFmpegError, ValueError) as exc:
+            settings = f"crf {cfg.crf}, preset {cfg.preset!r}, " if options else ""
+            raise OutputError(
+                f"the {cfg.codec} encoder refused its settings ({settings}{cfg.pix_fmt}, "
+                f"{stream.width}x{stream.height}): {exc}"
+            ) from None
         return stream
 
     def write(self, packet: FramePacket) -> None:

@@ -15,6 +15,7 @@ import math
 import sys
 from pathlib import Path
 
+from portrait_style import options
 from portrait_style.errors import InputError
 
 # baselines, flicker, metrics and runner are imported inside the functions that use them: they pull in
@@ -32,7 +33,7 @@ def register(subparsers) -> None:
     which = p.add_mutually_exclusive_group()
     which.add_argument("--model", help="style checkpoint (.safetensors) to evaluate")
     which.add_argument("--style", help="a built-in style to evaluate (see `portrait-style styles`)")
-    p.add_argument("--mode", choices=["face", "frame"], help="how to run the model (default: the style's)")
+    p.add_argument("--mode", choices=options.MODES, help="how to run the model (default: the style's)")
     images = p.add_argument_group("image metrics")
     images.add_argument("--inputs", help="folder of input images")
     images.add_argument("--targets", help="folder of target images, paired with the inputs by file name")
@@ -44,9 +45,18 @@ def register(subparsers) -> None:
     video = p.add_argument_group("video flicker")
     video.add_argument("--video", help="input video")
     video.add_argument("--stylized", help="stylized version of --video (else --model is run on it)")
-    video.add_argument("--max-frames", type=int, help="only the first N frames")
+    video.add_argument(
+        "--max-frames", type=_at_least_two, metavar="N", help="only the first N frames (2 or more)"
+    )
     p.add_argument("--json", help="also write the results to this JSON file")
     p.set_defaults(func=run)
+
+
+def _at_least_two(text: str) -> int:
+    try:
+        return options.check_int("value", int(text), 2)
+    except (ValueError, options.OptionError):
+        raise argparse.ArgumentTypeError(f"must be a whole number, 2 or more; got {text!r}") from None
 
 
 def run(args: argparse.Namespace) -> int:

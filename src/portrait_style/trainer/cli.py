@@ -12,14 +12,15 @@ import os
 from dataclasses import MISSING, fields
 from pathlib import Path
 
+from portrait_style import options
 from portrait_style.trainer.config import TrainConfig, from_dict, load_toml
 
 CHOICES = {
-    "mode": ("face", "frame"),
+    "mode": options.MODES,
     "method": ("cut", "fastcut"),
     "gan_loss": ("lsgan", "hinge"),
     "amp": ("auto", "bf16", "fp16", "off"),
-    "face_detector": ("auto", "mtcnn", "yunet", "haar"),
+    "face_detector": options.available_detectors(),
 }
 _TYPES = {"int": int, "float": float, "str": str}
 

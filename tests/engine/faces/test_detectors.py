@@ -73,7 +73,8 @@ def test_detectors_reject_images_that_are_not_rgb_uint8(mtcnn):
 def test_select_faces_sorts_by_score_and_applies_the_config_limits():
     boxes = np.array([[0, 0, 50, 50], [100, 0, 200, 100], [0, 100, 30, 130], [200, 200, 260, 260]], float)
     scores = np.array([0.85, 0.99, 0.97, 0.5])
-    landmarks = np.arange(40, dtype=float).reshape(4, 5, 2)
+    shape = np.array([[0.3, 0.4], [0.7, 0.4], [0.5, 0.6], [0.35, 0.8], [0.65, 0.8]])  # eyes, nose, mouth
+    landmarks = np.stack([box[:2] + shape * (box[2:] - box[:2]) for box in boxes])
     faces = select_faces(boxes, scores, landmarks, FaceConfig(score_threshold=0.8, min_face_size=40))
     assert [f.score for f in faces] == [0.99, 0.85]  # 0.97 is too small, 0.5 too unsure
     np.testing.assert_array_equal(faces[0].landmarks, landmarks[1])
@@ -156,3 +157,16 @@ def test_eyes_land_on_the_annotated_pupils(name, london_portraits, mtcnn, reques
         assert len(faces) == 1, path.name
         error = np.linalg.norm(faces[0].landmarks[:2] - pupils, axis=1).max()
         assert error < 0.12 * np.linalg.norm(pupils[1] - pupils[0]), path.name
+
+
+def test_select_faces_drops_landmarks_that_are_not_face_shaped():
+    box = np.array([[0, 0, 100, 100]], float)
+    face = np.array([[[30, 40], [70, 40], [50, 60], [35, 80], [65, 80]]], float)
+    mouth_above_eyes = face.copy()
+    mouth_above_eyes[0, :, 1] = 100 - mouth_above_eyes[0, :, 1]  # a mirror image: no face looks like that
+    collinear = np.arange(10, dtype=float).reshape(1, 5, 2)
+    cfg = FaceConfig(score_threshold=0.5, min_face_size=10)
+    assert len(select_faces(box, np.array([0.99]), face, cfg)) == 1
+    assert select_faces(box, np.array([0.99]), mouth_above_eyes, cfg) == []
+    assert select_faces(box, np.array([0.99]), collinear, cfg) == []
+    assert len(select_faces(box, np.array([0.99]), None, cfg)) == 1  # no landmarks (Haar): box only

@@ -18,6 +18,7 @@ from portrait_style.config import FaceConfig
 from portrait_style.engine.faces.mtcnn import MTCNNCascade
 from portrait_style.engine.frame import Face
 from portrait_style.errors import InputError, ModelError
+from portrait_style.options import DETECTORS, available_detectors
 
 YUNET_ENV = "PORTRAIT_STYLE_YUNET"
 
@@ -33,16 +34,45 @@ def _check_image(image: np.ndarray) -> None:
         raise ValueError(f"expected an H x W x 3 uint8 RGB image, got {image.dtype} {image.shape}")
 
 
+def plausible_landmarks(box: np.ndarray, points: np.ndarray) -> bool:
+    """Whether five landmarks (eyes image-left first, nose, mouth corners) are arranged like a face.
+
+    Measured in the eyes' own frame, in inter-ocular distances, with wide margins around what MTCNN
+    gives on real faces (portraits, talking heads, a film's profiles): eyes 0.29-0.51 box widths apart
+    (allowed 0.12-0.9), mouth 0.98-2.06 below the eyes (0.4-3.5), nose 0.37-0.93 below (-0.2 to the
+    mouth), nose within 0.71 sideways of the eyes' midpoint (1.5). Faces turned into a profile pass;
+    the scrambled points of a texture mistaken for a face do not.
+    """
+    if not np.all(np.isfinite(points)):
+        return False
+    left_eye, right_eye, nose, mouth_left, mouth_right = points.astype(np.float64)
+    across = right_eye - left_eye
+    distance = float(np.hypot(*across))
+    width = float(box[2] - box[0])
+    if width <= 0 or not 0.12 <= distance / width <= 0.9:
+        return False
+    along = across / distance
+    down = np.array([-along[1], along[0]])  # image y grows downwards: "down" the face when it is upright
+    eyes = (left_eye + right_eye) / 2
+    mouth = float(((mouth_left + mouth_right) / 2 - eyes) @ down) / distance
+    nose_down = float((nose - eyes) @ down) / distance
+    nose_side = float((nose - eyes) @ along) / distance
+    return 0.4 <= mouth <= 3.5 and -0.2 <= nose_down <= mouth and abs(nose_side) <= 1.5
+
+
 def select_faces(
     boxes: np.ndarray, scores: np.ndarray, landmarks: np.ndarray | None, cfg: FaceConfig
 ) -> list[Face]:
-    """Faces passing the config's score and size limits, best score first, at most `max_faces`."""
+    """Faces passing the config's score and size limits and with face-shaped landmarks (when there are
+    any), best score first, at most `max_faces`."""
     faces = []
     for k in np.argsort(-np.asarray(scores), kind="stable"):
         box = np.asarray(boxes[k], np.float32)
         if scores[k] < cfg.score_threshold or min(box[2] - box[0], box[3] - box[1]) < cfg.min_face_size:
             continue
         points = None if landmarks is None else np.asarray(landmarks[k], np.float32).reshape(5, 2)
+        if points is not None and not plausible_landmarks(box, points):
+            continue
         faces.append(Face(box=box, score=float(scores[k]), landmarks=points))
         if len(faces) == cfg.max_faces:
             break
@@ -76,8 +106,8 @@ class YuNetDetector:
         path = model_path or yunet_model_path(cfg)
         if not path:
             raise InputError(
-                f"no YuNet model configured: set FaceConfig.yunet_model or ${YUNET_ENV} to the path of "
-                "face_detection_yunet_2023mar.onnx (OpenCV model zoo)"
+                f"no YuNet model: pass --yunet-model FILE (Python: FaceConfig(yunet_model=FILE)) or set"
+                f" ${YUNET_ENV} to face_detection_yunet_2023mar.onnx from the OpenCV model zoo"
             )
         path = Path(path)
         if not path.is_file():
@@ -111,7 +141,7 @@ class HaarDetector:
         path = Path(folder) / "haarcascade_frontalface_default.xml"
         if not hasattr(cv2, "CascadeClassifier") or not path.is_file():
             raise ModelError(
-                f"OpenCV {cv2.__version__} has no Haar cascade face detector; use mtcnn or yunet"
+                f"OpenCV {cv2.__version__} has no Haar cascade face detector; use --detector mtcnn or yunet"
             )
         self._cascade = cv2.CascadeClassifier(str(path))
 
@@ -134,6 +164,8 @@ def make_detector(cfg: FaceConfig) -> Detector:
     if name == "auto":
         name = "yunet" if yunet_model_path(cfg) else "mtcnn"
     factories = {"mtcnn": MTCNNDetector, "yunet": YuNetDetector, "haar": HaarDetector}
+    assert set(factories) == set(DETECTORS) - {"auto"}, "options.DETECTORS and the factories disagree"
     if name not in factories:
-        raise ModelError(f"unknown face detector {cfg.detector!r}: choose auto, {', '.join(factories)}")
+        known = ", ".join(available_detectors())
+        raise ModelError(f"unknown face detector {cfg.detector!r}: choose {known}")
     return factories[name](cfg)

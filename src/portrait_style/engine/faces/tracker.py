@@ -4,6 +4,12 @@ Each track carries a few corner features inside its face. Between detections, sp
 flow (checked forwards and backwards) moves them, and the similarity transform they agree on moves the
 face's box and landmarks. On detection frames, detections continue the track they overlap most (IoU),
 so track ids stay stable; a One-Euro filter per track removes the jitter that would shake the crops.
+
+False positives: a new track is shown at once only when its detection scores at least
+`FaceConfig.confirm_score`. A less certain one is followed but not returned until detections have
+confirmed it in every detection round for `confirm_frames` frames; a round that misses it ends it. A
+patch of railing that MTCNN scores 0.82 in one frame of a film is then never painted, while a real face
+(0.97 and up on the project's portraits and clips) shows from its first frame.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ class _Track:
     points: np.ndarray  # N x 2 float32 features followed by optical flow
     smoother: OneEuroFilter
     misses: int = 0  # detection rounds in a row without a matching detection
+    confirmed: bool = True  # shown; False while a low-score new face waits for more detections
+    age: int = 0  # frames since the track started
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -106,7 +114,11 @@ class FaceTracker:
             self._since_detection = 0
         self._prev_gray = gray
         self._frame += 1
-        return [self._smoothed(track, t) for track in self._tracks]
+        for track in self._tracks:
+            track.age += 1
+        # tentative tracks are smoothed too (their filter state is warm when they are confirmed)
+        smoothed = [(track, self._smoothed(track, t)) for track in self._tracks]
+        return [face for track, face in smoothed if track.confirmed]
 
     def _follow(self, prev: np.ndarray, gray: np.ndarray) -> None:
         """Move every track by optical flow; drop the ones the flow loses."""
@@ -156,16 +168,27 @@ class FaceTracker:
                 track.face, track.misses = detections[di], 0
                 track.face.track_id = track.track_id
                 track.points = _features(gray, track.face)
+                if not track.confirmed:
+                    track.confirmed = (
+                        track.face.score >= self.cfg.confirm_score or track.age >= self.cfg.confirm_frames
+                    )
         for ti in unmatched_tracks:
             self._tracks[ti].misses += 1
-        self._tracks = [track for track in self._tracks if track.misses <= self.cfg.track_max_misses]
+        self._tracks = [
+            track
+            for track in self._tracks
+            if track.misses <= (self.cfg.track_max_misses if track.confirmed else 0)
+        ]
         for di in sorted(unmatched_faces):
             if len(self._tracks) >= self.cfg.max_faces:
                 break
             face = detections[di]
             face.track_id = self._next_id
             smoother = OneEuroFilter(self.cfg.smooth_min_cutoff, self.cfg.smooth_beta)
-            self._tracks.append(_Track(self._next_id, face, _features(gray, face), smoother))
+            confirmed = face.score >= self.cfg.confirm_score or self.cfg.confirm_frames == 0
+            self._tracks.append(
+                _Track(self._next_id, face, _features(gray, face), smoother, confirmed=confirmed)
+            )
             self._next_id += 1
         self._tracks.sort(key=lambda track: track.track_id)
 
