@@ -6,8 +6,23 @@ question. Each look has a global colour part (tone curve, toning, white balance)
 part (vignette, glow, light falloff), so a per-pixel colour map such as Reinhard transfer or histogram
 matching cannot reproduce it and a convolutional generator has to learn where it is in the frame.
 
-Every look is a pure function: RGB uint8 (H, W, 3) -> RGB uint8 (H, W, 3), same shape, no randomness.
-Spatial parts are defined in coordinates relative to the frame so a look means the same at any size.
+Every look is a pure function `look(image, faces=None)`: RGB uint8 (H, W, 3) -> RGB uint8 (H, W, 3),
+same shape, no randomness. Spatial parts are defined in coordinates relative to the frame so a look means
+the same at any size. `faces` is the (MAX_FACES, 4) table of `engine.faces.geometry.face_table` (rows
+cx, cy in -1..1 frame coordinates, size = box height / frame height, valid 0/1); only the looks named
+in `FACE_LOOKS` read it, the others ignore it, and a face look without faces is still defined.
+
+The looks, and what each asks of a learned model:
+- teal-orange-film, faded-warm: a fixed colour grade plus a fixed frame-position part (vignette,
+  glow, off-centre light falloff).
+- auto-levels: per-image adaptation. Each channel is stretched from the image's own 1st/99th
+  percentiles to a fixed range before a fixed warm grade, so the same photo at two exposures (or two
+  white balances) comes out nearly the same: a fixed per-pixel map cannot do that.
+- local-contrast: "clarity", a local-contrast boost of luminance relative to a blur over a few
+  percent of the frame diagonal, plus a mild cool grade: needs local context.
+- face-light: a soft warm key light placed relative to each face (above and to the frame's left of
+  it, sized by the face) and a darker backdrop away from faces, plus a mild warm grade: needs to know
+  where the faces are.
 """
 
 from __future__ import annotations
@@ -47,7 +62,7 @@ def _radius(height: int, width: int, cx: float = 0.5, cy: float = 0.5) -> np.nda
     return np.sqrt(x[None, :] ** 2 + y[:, None] ** 2) / np.sqrt(0.5)
 
 
-def teal_orange_film(image: np.ndarray) -> np.ndarray:
+def teal_orange_film(image: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
     """Film S-curve, shadows pushed teal and highlights orange, soft highlight glow, dark vignette."""
     x = _check(image)
     h, w = x.shape[:2]
@@ -73,7 +88,7 @@ def teal_orange_film(image: np.ndarray) -> np.ndarray:
     return _to_uint8(x * vignette[..., None])
 
 
-def faded_warm(image: np.ndarray) -> np.ndarray:
+def faded_warm(image: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
     """Lifted blacks and dimmed whites, warm white balance, desaturation, off-centre radial light falloff."""
     x = _check(image)
     h, w = x.shape[:2]
@@ -87,13 +102,111 @@ def faded_warm(image: np.ndarray) -> np.ndarray:
     return _to_uint8(x * falloff[..., None])
 
 
-LOOKS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
+    return cv2.GaussianBlur(x, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT)
+
+
+def auto_levels(image: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
+    """Per-channel levels stretch of the image's own 1st/99th percentiles to 0.1..0.9, then a fixed warm
+    grade (per-channel gamma, an S-curve, warm split toning).
+
+    The stretch is affine per channel, so a gain or offset of the input (another exposure, another
+    white balance in gamma-encoded values) is undone before the grade, up to clipping and rounding.
+    The output range is a soft matte (blacks at 26/255, whites at 230/255 before the grade), which keeps
+    the stretch from amplifying noise much.
+    """
+    x = _check(image)
+    pixels = x.reshape(-1, 3)
+    lo = np.percentile(pixels, 1.0, axis=0).astype(np.float32)
+    hi = np.percentile(pixels, 99.0, axis=0).astype(np.float32)
+    # A (nearly) flat channel has no range to stretch: widen it around its middle, so the gain stays
+    # bounded (at most 0.8 / 0.08 = 10x) and a flat image maps to mid-grey before the grade.
+    mid, span = (lo + hi) / 2.0, np.maximum(hi - lo, 0.08)
+    x = np.clip(0.5 + (x - mid) / span * 0.8, 0.0, 1.0)  # 1st..99th percentiles -> 0.1..0.9
+    # Warm grade: red lifted and blue lowered by per-channel gamma, an S-curve, warm split toning.
+    x = x ** np.array([0.75, 0.95, 1.45], np.float32)
+    x = 0.7 * x + 0.3 * (x * x * (3.0 - 2.0 * x))
+    lum = _luma(x)[..., None]
+    x = (
+        x
+        + (1.0 - lum) ** 2 * np.array([0.02, -0.01, -0.05], np.float32)
+        + lum**2 * np.array([0.05, 0.02, -0.03], np.float32)
+    )
+    return _to_uint8(x)
+
+
+def local_contrast(image: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
+    """Clarity: mid-frequency local contrast of luminance boosted, plus a mild cool, desaturated grade.
+
+    Luminance gets k (blur(L, 0.5 % of the frame diagonal) - blur(L, 2.5 %)) added, k = 0.9: detail
+    between those scales (facial features, hair strands, edges) is pushed away from its local mean,
+    while the finest texture and noise are not sharpened, as a photo editor's "clarity" does.
+    """
+    x = _check(image)
+    diagonal = float(np.hypot(*x.shape[:2]))
+    lum = _luma(x)
+    detail = _blur(lum, 0.005 * diagonal) - _blur(lum, 0.025 * diagonal)
+    x = x + 0.9 * detail[..., None]  # added to every channel alike: contrast, not colour
+    lum = _luma(x)[..., None]
+    x = lum + 0.8 * (x - lum)  # 20 % desaturation
+    x = x * np.array([0.94, 1.0, 1.06], np.float32) + np.array([0.0, 0.01, 0.03], np.float32)
+    return _to_uint8(x)
+
+
+def _valid_faces(faces: np.ndarray | None) -> np.ndarray:
+    """The valid rows of a face table as (N, 3) float32 cx, cy, size (N may be 0)."""
+    if faces is None:
+        return np.zeros((0, 3), np.float32)
+    table = np.asarray(faces, np.float32)
+    if table.ndim != 2 or table.shape[1] != 4:
+        raise ValueError(f"faces must be a (N, 4) table of cx, cy, size, valid; got shape {table.shape}")
+    return table[table[:, 3] > 0.5, :3]
+
+
+def face_light(image: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
+    """Light that follows the face: the frame dimmed, the backdrop away from faces dimmed more, a soft
+    warm key light on each face from the upper left (of the frame), a mild warm grade.
+
+    Per face (centre c, height s as a fraction of the frame height H), the key light is a Gaussian of
+    sigma 0.4 s H centred 0.45 s H to the frame's left of c and 0.25 s H above it; "near a face" is a
+    Gaussian of sigma s H around c. Without faces the whole frame is backdrop: only the grade and the
+    dimming are left.
+    """
+    x = _check(image)
+    h, w = x.shape[:2]
+    x = x * np.array([1.05, 1.0, 0.9], np.float32)  # warm white balance
+    x = 0.85 * x + 0.15 * (x * x * (3.0 - 2.0 * x))  # a touch of contrast
+    ys = np.arange(h, dtype=np.float32)[:, None] + 0.5
+    xs = np.arange(w, dtype=np.float32)[None, :] + 0.5
+    light = np.zeros((h, w), np.float32)
+    near = np.zeros((h, w), np.float32)
+    for cx, cy, size in _valid_faces(faces):
+        px, py, s = (cx + 1.0) * w / 2.0, (cy + 1.0) * h / 2.0, max(float(size), 1e-3) * h
+        kx, ky = px - 0.45 * s, py - 0.25 * s
+        light = np.maximum(light, np.exp(-((xs - kx) ** 2 + (ys - ky) ** 2) / (2.0 * (0.4 * s) ** 2)))
+        near = np.maximum(near, np.exp(-((xs - px) ** 2 + (ys - py) ** 2) / (2.0 * s**2)))
+    # Dimming: 15 % everywhere, up to 35 % on the backdrop away from faces.
+    x = x * (0.85 - 0.2 * (1.0 - near))[..., None]
+    # Key light, warmer than the frame: a gain of up to 2.3 (red) that rolls off towards white, so
+    # x = 1 stays 1 and nothing clips hard.
+    gain = 1.3 * light[..., None] * np.array([1.0, 0.85, 0.6], np.float32)
+    x = x * (1.0 + gain) / (1.0 + gain * x)
+    return _to_uint8(x)
+
+
+Look = Callable[..., np.ndarray]  # look(image, faces=None) -> image
+
+LOOKS: dict[str, Look] = {
     "teal-orange-film": teal_orange_film,
     "faded-warm": faded_warm,
+    "auto-levels": auto_levels,
+    "local-contrast": local_contrast,
+    "face-light": face_light,
 }
+FACE_LOOKS = frozenset({"face-light"})  # the looks that read `faces`
 
 
-def get_look(name: str) -> Callable[[np.ndarray], np.ndarray]:
+def get_look(name: str) -> Look:
     try:
         return LOOKS[name]
     except KeyError:
