@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -173,5 +174,5 @@ def stylize_folder(src: Path, dst: Path, stylizer, progress: bool = True) -> Job
                 with contextlib.suppress(OSError):
                     folder.rmdir()
     if skipped:
-        tqdm.write(f"skipped {len(skipped)} unreadable image(s): {'; '.join(skipped)}")
+        tqdm.write(f"skipped {len(skipped)} unreadable image(s): {'; '.join(skipped)}", file=sys.stderr)
     return JobResult(dst, done, time.perf_counter() - start)
