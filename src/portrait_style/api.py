@@ -25,8 +25,8 @@ from portrait_style.engine.frame import FramePacket
 from portrait_style.engine.model import SIZE_MULTIPLE
 from portrait_style.engine.styles import resolve_style
 from portrait_style.errors import ModelError
-
-MODES = ("face", "frame")
+from portrait_style.options import MODES, check_face_config
+from portrait_style.options import check_frame as _check_frame
 
 
 def pad_to_multiple(image: np.ndarray, multiple: int = SIZE_MULTIPLE) -> np.ndarray:
@@ -72,8 +72,11 @@ class Stylizer:
         self.backend: Backend = load_backend(self.style_path, backend, device)
         # Face crops are cut at the resolution the style was trained on, so its textures keep their scale.
         self.face_config = faces or FaceConfig(crop_size=self.meta.resolution)
+        check_face_config(self.face_config)
+        # a look whose light follows the faces needs them in frame mode too (but no crops)
+        self.look_faces = self.mode == "frame" and bool(self.meta.arch_args.get("uses_faces"))
         self.tracker = None
-        if self.mode == "face":
+        if self.mode == "face" or self.look_faces:
             from portrait_style.engine.faces.detectors import make_detector
             from portrait_style.engine.faces.tracker import FaceTracker
 
@@ -94,23 +97,34 @@ class Stylizer:
 
     # -- the three stages ---------------------------------------------------------------------------
     def detect(self, packet: FramePacket) -> FramePacket:
-        if self.tracker is None:
+        if self.look_faces:
+            packet.faces = self.tracker.update(packet.image, t=self._time(packet))
+        if self.mode == "frame":
             packet.crops = pad_to_multiple(self._to_work_size(packet.image))[None]
             return packet
         from portrait_style.engine.faces.composite import crop_faces
 
-        # Real timestamps keep the landmark smoothing right on variable-frame-rate video.
-        t = float(packet.pts * packet.time_base) if packet.pts is not None and packet.time_base else None
-        packet.faces = self.tracker.update(packet.image, t=t)
+        packet.faces = self.tracker.update(packet.image, t=self._time(packet))
         packet.crops, packet.transforms = crop_faces(packet.image, packet.faces, self.face_config)
         return packet
 
+    @staticmethod
+    def _time(packet: FramePacket) -> float | None:
+        # Real timestamps keep the landmark smoothing right on variable-frame-rate video.
+        return float(packet.pts * packet.time_base) if packet.pts is not None and packet.time_base else None
+
     def infer(self, packet: FramePacket) -> FramePacket:
-        packet.styled = self.backend(packet.crops) if len(packet.crops) else packet.crops
+        faces = None
+        if self.look_faces:
+            from portrait_style.engine.faces.geometry import face_table
+
+            h, w = packet.image.shape[:2]  # frame-relative: the same table for the padded work copy
+            faces = face_table(packet.faces, h, w)[None]
+        packet.styled = self.backend(packet.crops, faces) if len(packet.crops) else packet.crops
         return packet
 
     def composite(self, packet: FramePacket) -> FramePacket:
-        if self.tracker is None:
+        if self.mode == "frame":
             h, w = packet.image.shape[:2]
             wh, ww = self._work_shape(h, w)
             styled = packet.styled[0, :wh, :ww]
@@ -204,10 +218,3 @@ class Stylizer:
             worker.join()
         if failure and not isinstance(failure[0], GeneratorExit):
             raise failure[0]
-
-
-def _check_frame(image: np.ndarray) -> np.ndarray:
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
-        shape = getattr(image, "shape", None)
-        raise ValueError(f"expected an HxWx3 uint8 RGB frame, got {type(image).__name__} {shape}")
-    return image

@@ -75,6 +75,7 @@ def tiny(tmp_path: Path, folders):
             content_dir=str(content),
             style_dir=str(style),
             name="tiny",
+            family="generator",
             out_dir=str(tmp_path / "run"),
             mode="frame",
             size=32,

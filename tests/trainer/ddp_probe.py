@@ -9,11 +9,21 @@ import torch
 import torch.distributed as dist
 
 from portrait_style.trainer import distributed
-from portrait_style.trainer.config import TrainConfig, resolve
+from portrait_style.trainer.config import TrainConfig, resolve, with_family_defaults
 from portrait_style.trainer.cut_model import CUTModel
 
 info = distributed.setup("cpu")
-cfg = TrainConfig(content_dir="a", style_dir="b", size=32, batch_size=2, nce_patches=16, d_channels=16)
+cfg = with_family_defaults(
+    TrainConfig(
+        content_dir="a",
+        style_dir="b",
+        family="generator",
+        size=32,
+        batch_size=2,
+        nce_patches=16,
+        d_channels=16,
+    )
+)
 cfg = resolve(cfg, n_style_images=4)
 torch.manual_seed(100 + info.rank)
 model = CUTModel(cfg, info.device, distributed=True)

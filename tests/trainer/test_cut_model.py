@@ -5,14 +5,24 @@ from dataclasses import replace
 import pytest
 import torch
 
-from portrait_style.trainer.config import TrainConfig, resolve
+from portrait_style.trainer.config import TrainConfig, resolve, with_family_defaults
 from portrait_style.trainer.cut_model import CUTModel
 
 CPU = torch.device("cpu")
 
 
 def _cfg(**changes) -> TrainConfig:
-    base = TrainConfig(content_dir="a", style_dir="b", size=32, batch_size=2, nce_patches=32, d_channels=16)
+    base = with_family_defaults(
+        TrainConfig(
+            content_dir="a",
+            style_dir="b",
+            family="generator",
+            size=32,
+            batch_size=2,
+            nce_patches=32,
+            d_channels=16,
+        )
+    )
     return resolve(replace(base, **changes), n_style_images=4)
 
 

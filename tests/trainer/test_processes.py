@@ -17,7 +17,8 @@ from portrait_style.trainer.train import train
 def _flags(cfg) -> list[str]:
     return [
         "--content-dir", cfg.content_dir, "--style-dir", cfg.style_dir, "--out-dir", cfg.out_dir,
-        "--name", cfg.name, "--mode", cfg.mode, "--size", str(cfg.size), "--batch-size", "1",
+        "--name", cfg.name, "--family", cfg.family, "--mode", cfg.mode, "--size", str(cfg.size),
+        "--batch-size", "1",
         "--nce-patches", "16", "--d-channels", "16", "--cache-dir", cfg.cache_dir, "--no-progress",
     ]  # fmt: skip
 

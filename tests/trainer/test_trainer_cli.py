@@ -25,7 +25,7 @@ def test_every_setting_has_a_flag_and_flags_override_the_toml_file(tmp_path):
     assert (cfg.content_dir, cfg.style_dir) == ("photos", "looks")  # from the file
     assert cfg.lr == 0.001 and cfg.spectral_norm is False  # from the file
     assert cfg.steps == 7 and cfg.nce_layers == (0, 2) and cfg.progress is False  # flags win
-    assert cfg.batch_size == 4  # untouched default
+    assert cfg.batch_size is None  # untouched: the family decides (look 8, generator 4)
     assert args.func.__name__ == "run" and args.resume is False
 
 

@@ -24,27 +24,35 @@ log = logging.getLogger(__name__)
 
 OPSET = 18
 INPUT_NAME = "image"
+FACES_NAME = "faces"  # face tables, for looks whose light follows the faces (engine/faces/geometry.py)
 OUTPUT_NAME = "styled"
-EXPORTER_VERSION = 1  # bump when the exported graph changes for the same weights
+EXPORTER_VERSION = 2  # bump when the exported graph changes for the same weights
 
 
 def export_onnx(model: torch.nn.Module, path: str | os.PathLike, opset: int = OPSET) -> Path:
-    """Write `model` (a uint8-NHWC generator) to `path` atomically."""
+    """Write `model` (a uint8-NHWC generator or look) to `path` atomically."""
+    from portrait_style.engine.faces.geometry import FACE_COLUMNS, MAX_FACES
+
     model = model.float().eval().cpu()
-    example = torch.zeros(1, 64, 64, 3, dtype=torch.uint8)
+    example = (torch.zeros(1, 64, 64, 3, dtype=torch.uint8),)
     axes = {0: "batch", 1: "height", 2: "width"}
+    names, dynamic = [INPUT_NAME], {INPUT_NAME: axes, OUTPUT_NAME: axes}
+    if getattr(model, "uses_faces", False):
+        example += (torch.zeros(1, MAX_FACES, FACE_COLUMNS),)
+        names.append(FACES_NAME)
+        dynamic[FACES_NAME] = {0: "batch"}
     with atomic_path(path) as tmp, warnings.catch_warnings():
         # The TorchScript exporter handles this plain conv graph exactly; silence its deprecation notes.
         warnings.simplefilter("ignore")
         torch.onnx.export(
             model,
-            (example,),
+            example,
             str(tmp),
             dynamo=False,
             opset_version=opset,
-            input_names=[INPUT_NAME],
+            input_names=names,
             output_names=[OUTPUT_NAME],
-            dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: axes},
+            dynamic_axes=dynamic,
         )
     return Path(path)
 

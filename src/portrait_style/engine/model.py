@@ -109,7 +109,13 @@ class Generator(nn.Module):
         return y.to(torch.uint8).permute(0, 2, 3, 1)
 
 
-ARCHITECTURES: dict[str, type[nn.Module]] = {ARCH_NAME: Generator}
+def _architectures() -> dict[str, type[nn.Module]]:
+    from portrait_style.look import model as look
+
+    return {ARCH_NAME: Generator, look.ARCH_NAME: look.LookNet}
+
+
+ARCHITECTURES: dict[str, type[nn.Module]] = _architectures()
 
 
 def build(arch: str, arch_args: dict) -> nn.Module:

@@ -16,6 +16,7 @@ from portrait_style import options
 from portrait_style.trainer.config import TrainConfig, from_dict, load_toml
 
 CHOICES = {
+    "family": ("look", "generator"),
     "mode": options.MODES,
     "method": ("cut", "fastcut"),
     "gan_loss": ("lsgan", "hinge"),

@@ -18,6 +18,14 @@ from portrait_style.errors import InputError
 FEW_SHOT_MAX = 10  # a style folder with this many images or fewer is learned from patches (few-shot)
 DIFFAUGMENT_MAX = 1000  # style sets smaller than this get DiffAugment on the discriminator's inputs
 
+FAMILIES = ("look", "generator")
+# What each model family assumes when a setting is left unset (None): a look is fitted in minutes on
+# whole frames; the generator is a GAN over face crops that wants a GPU and many steps.
+FAMILY_DEFAULTS = {
+    "look": {"mode": "frame", "size": 128, "steps": 1500, "batch_size": 8, "lr": 5e-3},
+    "generator": {"mode": "face", "size": 256, "steps": 20000, "batch_size": 4, "lr": 2e-4},
+}
+
 # CUT and FastCUT (Park et al. 2020, sec. 4): FastCUT drops the identity NCE term and weights NCE up.
 METHOD_DEFAULTS = {
     "cut": {"lambda_nce": 1.0, "nce_idt": True},
@@ -38,25 +46,43 @@ class TrainConfig:
     style_dir: str = _f("", "examples of the look (domain B): a folder or a .txt list of image paths")
     name: str = _f("style", "style name; also the file name of the result")
     out_dir: str | None = _f(None, "run folder (default runs/<name>)")
+    family: str = _f(
+        "look",
+        "what to learn: 'look' for photographic looks (grade, tone curve, film stock, vignette, glow, local"
+        " contrast, light on the face): fitted unpaired in minutes on a CPU, runs on whole frames at full"
+        " resolution, cannot alter faces; 'generator' for paintings and textures (brush strokes): a CUT GAN"
+        " on face crops or frames, wants a GPU and many steps",
+    )
     overwrite: bool = _f(
         False, "start afresh in an out_dir that holds a run (its checkpoint, logs, samples go)"
     )
-    mode: str = _f("face", "'face': aligned face crops, 'frame': whole frames")
-    size: int = _f(256, "training resolution (square side, multiple of 4)")
+    mode: str | None = _f(
+        None, "'face': aligned face crops, 'frame': whole frames (default: frame for a look, face otherwise)"
+    )
+    size: int | None = _f(
+        None, "training resolution, square side, multiple of 4 (default: look 128, else 256)"
+    )
     few_shot: bool | None = _f(
         None, "learn from patches of 1-10 exemplars (default: when <= 10 style images)"
     )
     cache_dir: str | None = _f(None, "face-crop cache (default $XDG_CACHE_HOME/portrait-style/crops)")
     face_detector: str = _f("auto", "face detector for face mode: auto | mtcnn | yunet | haar")
     # -- optimisation ---------------------------------------------------------------------------------
-    steps: int = _f(20000, "training steps")
-    batch_size: int = _f(4, "images per step per process")
-    lr: float = _f(2e-4, "Adam learning rate (G, D and the NCE heads)")
+    steps: int | None = _f(None, "training steps (default: look 1500, generator 20000)")
+    batch_size: int | None = _f(None, "images per step per process (default: look 8, generator 4)")
+    lr: float | None = _f(None, "Adam learning rate (default: look 5e-3; generator 2e-4 for G, D, NCE heads)")
     lr_decay_start: float = _f(0.5, "fraction of the steps after which lr decays linearly to 0")
     beta1: float = _f(0.5, "Adam beta1")
     beta2: float = _f(0.999, "Adam beta2")
     seed: int = _f(0, "random seed")
-    # -- objective ------------------------------------------------------------------------------------
+    # -- the look family ------------------------------------------------------------------------------
+    look_faces: bool = _f(
+        False, "look: light that follows the faces (detects faces in training and at run time)"
+    )
+    look_grid: int = _f(16, "look: side of the frame-relative context grid")
+    look_pixels: int = _f(1024, "look: pixels per image compared with the style set at each step")
+    look_projections: int = _f(64, "look: random projections of the sliced-Wasserstein distance")
+    # -- objective (generator) ------------------------------------------------------------------------
     method: str = _f("cut", "'cut' or 'fastcut' (sets the NCE defaults below)")
     gan_loss: str = _f("lsgan", "adversarial loss: lsgan | hinge")
     lambda_gan: float = _f(1.0, "weight of the adversarial loss")
@@ -110,13 +136,35 @@ class TrainConfig:
         return asdict(self)
 
 
+def with_family_defaults(cfg: TrainConfig) -> TrainConfig:
+    """Fill the settings left unset with the defaults of the chosen model family."""
+    if cfg.family not in FAMILY_DEFAULTS:
+        raise InputError(f"family must be one of {', '.join(FAMILIES)}: '{cfg.family}'")
+    unset = {k: v for k, v in FAMILY_DEFAULTS[cfg.family].items() if getattr(cfg, k) is None}
+    return replace(cfg, **unset)
+
+
 def validate(cfg: TrainConfig) -> None:
     """Reject settings that cannot work, with one line each, before anything slow happens."""
     from portrait_style.engine.model import SIZE_MULTIPLE
     from portrait_style.trainer.diffaugment import check_policy
 
+    cfg = with_family_defaults(cfg)
     checks = [
         (cfg.mode in ("face", "frame"), f"mode must be 'face' or 'frame', not '{cfg.mode}'"),
+        (
+            cfg.family != "look" or cfg.mode == "frame",
+            "a look runs on the whole frame: drop --mode face (or train --family generator)",
+        ),
+        (
+            not cfg.look_faces or cfg.family == "look",
+            "look_faces belongs to the look family (--family look)",
+        ),
+        (cfg.look_grid >= 4, f"look_grid must be >= 4: {cfg.look_grid}"),
+        (
+            cfg.look_pixels >= 16 and cfg.look_projections >= 1,
+            "look_pixels must be >= 16 and look_projections >= 1",
+        ),
         (
             cfg.size >= 32 and cfg.size % SIZE_MULTIPLE == 0,
             f"size must be >= 32 and a multiple of 4: {cfg.size}",
@@ -160,6 +208,7 @@ def validate(cfg: TrainConfig) -> None:
 
 def resolve(cfg: TrainConfig, n_style_images: int) -> TrainConfig:
     """Fill every None/'auto' that depends on the method or the data; the result is what gets recorded."""
+    cfg = with_family_defaults(cfg)
     method = METHOD_DEFAULTS[cfg.method]
     few_shot = cfg.few_shot if cfg.few_shot is not None else n_style_images <= FEW_SHOT_MAX
     policy = cfg.diffaugment

@@ -20,7 +20,7 @@ from portrait_style.engine.checkpoint import StyleMeta, save_style
 from portrait_style.errors import ModelError
 from portrait_style.hardware import cpu_name
 from portrait_style.trainer import distributed, run_files
-from portrait_style.trainer.config import TrainConfig, resolve, validate
+from portrait_style.trainer.config import TrainConfig, resolve, validate, with_family_defaults
 from portrait_style.trainer.cut_model import CUTModel
 from portrait_style.trainer.data import UnpairedBatches, load_set, sample_inputs, set_kinds
 from portrait_style.trainer.images import find_images
@@ -29,11 +29,12 @@ from portrait_style.trainer.monitor import Monitor, make_grid
 
 log = logging.getLogger(__name__)
 # settings about this machine rather than the style: kept out of the style file's metadata
-_LOCAL_FIELDS = ("out_dir", "overwrite", "cache_dir", "device", "num_workers", "progress")
+LOCAL_FIELDS = ("out_dir", "overwrite", "cache_dir", "device", "num_workers", "progress")
 
 
 def train(cfg: TrainConfig, resume: bool = False) -> Path:
     """Train (or, with resume, continue training) and return the path of the deployable style file."""
+    cfg = with_family_defaults(cfg)
     validate(cfg)
     info = distributed.setup(cfg.device)
     try:
@@ -53,6 +54,10 @@ def _train(cfg: TrainConfig, resume: bool, info: distributed.Dist) -> Path:
     content_paths = find_images(cfg.content_dir, "content")
     style_paths = find_images(cfg.style_dir, "style")
     cfg = resolve(cfg, n_style_images=len(style_paths))
+    if cfg.family == "look":
+        from portrait_style.look.train import train_look
+
+        return train_look(cfg, resume, info, content_paths, style_paths)
     run_dir = Path(cfg.out_dir)
     distributed.main_first(
         lambda: run_files.prepare_run_dir(run_dir, resume, cfg.overwrite), info, others_too=False
@@ -225,7 +230,7 @@ def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final) -> 
             "style": {"source": cfg.style_dir, **style.summary()},
         },
         "final_losses": {k: round(v, 5) for k, v in losses.items()},
-        "config": {k: v for k, v in cfg.to_dict().items() if k not in _LOCAL_FIELDS},
+        "config": {k: v for k, v in cfg.to_dict().items() if k not in LOCAL_FIELDS},
     }
     if cfg.mode == "face":
         training["crop_scale"] = FaceConfig().crop_scale

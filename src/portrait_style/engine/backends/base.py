@@ -17,7 +17,8 @@ class Backend(ABC):
     device: str = "cpu"
 
     @abstractmethod
-    def __call__(self, batch: np.ndarray) -> np.ndarray: ...
+    def __call__(self, batch: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
+        """faces: [N, MAX_FACES, 4] face tables for a look whose light follows the faces (else ignored)."""
 
     def warmup(self, height: int = 256, width: int = 256, batch: int = 1, runs: int = 3) -> None:
         """Run a few dummy batches so allocation, autotuning and graph capture happen before timing."""

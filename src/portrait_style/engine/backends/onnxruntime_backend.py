@@ -33,6 +33,12 @@ class OnnxRuntimeBackend(Backend):
         )
         self.session = ort.InferenceSession(str(onnx_path), options, providers=providers)
         self.input_name = self.session.get_inputs()[0].name
+        self.takes_faces = len(self.session.get_inputs()) > 1
 
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
-        return self.session.run(None, {self.input_name: np.ascontiguousarray(batch)})[0]
+    def __call__(self, batch: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
+        feeds = {self.input_name: np.ascontiguousarray(batch)}
+        if self.takes_faces:
+            from portrait_style.engine.faces.geometry import no_faces
+
+            feeds[self.session.get_inputs()[1].name] = no_faces(len(batch)) if faces is None else faces
+        return self.session.run(None, feeds)[0]

@@ -23,7 +23,12 @@ class TorchBackend(Backend):
         self._graphs: dict[tuple[int, ...], tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor]] = {}
 
     @torch.inference_mode()
-    def __call__(self, batch: np.ndarray) -> np.ndarray:
+    def __call__(self, batch: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
+        if faces is not None and getattr(self.model, "uses_faces", False):
+            # face-aware looks: eager (no CUDA graph keyed by shape alone)
+            x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
+            dtype = torch.float16 if self.half else torch.float32
+            return self.model(x, torch.from_numpy(faces).to(self.device, dtype)).cpu().numpy()
         if not self.device.startswith("cuda"):
             return self.model(torch.from_numpy(np.ascontiguousarray(batch))).numpy()
         # A plain copy: the result is read back synchronously below, so a pinned, non-blocking upload

@@ -1,0 +1,1 @@
+"""The look family: photographic looks (colour, tone, light) learned from unpaired examples."""

@@ -1,0 +1,208 @@
+"""The look model: a photographic look as a function of a pixel's colour, its surroundings, its place in
+the frame and its place relative to the faces, with weights adapted to each image.
+
+What a photographer's grade, a film stock or a lighting set-up does to a portrait is mostly such a
+function (tone curve, split toning, white balance, vignette, glow, local contrast, a key light on the
+face). A model that can only express such functions cannot change who is in the picture, can be
+fitted from unpaired examples by matching distributions (look/objective.py), and is cheap enough to
+run on whole frames at full resolution.
+
+How a frame is computed (uint8 RGB NHWC in and out, like the generator, so every backend runs both):
+
+    blocks   the frame's 4x4-pixel block means mu (1/16 of the pixels)
+    stats    global statistics of the frame -> a small MLP -> this image's own colour-function weights
+             (levels a*x+b, three tone curves, a luma-driven toning curve, a 3x3 mix) and an embedding
+    grid     a fixed G x G grid over the frame (frame-relative: the same at any size): cell colour,
+             local spread, two coarser context scales, position, face position, the embedding
+             -> 1x1 / 3x3 convolutions -> a per-channel gain and offset, upsampled to the blocks
+    colour   each block: y = gain * colour(mu) + offset, and the slope s = d y / d mu (per channel)
+    pixels   out = y + s * (x - mu): a first-order expansion of the look around each block's mean,
+             so detail finer than a block keeps its contrast and the full-resolution work is one
+             multiply-add per value (exact for any look that is locally linear within 4x4 pixels)
+
+Only Resize (bilinear, 4-D), Reshape, Gather, Conv, MatMul and element-wise ops are exported: ops
+TensorRT supports (no 5-D grid_sample).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from portrait_style.engine.faces.geometry import FACE_COLUMNS, MAX_FACES
+
+ARCH_NAME = "portrait-look-v1"
+BLOCK = 4  # pixels per block side; input height and width must be multiples of it
+LUMA = (0.2126, 0.7152, 0.0722)  # Rec. 709 weights on gamma-encoded values, as graders' luma
+N_STATS = 15  # per channel: mean, std, low and high cell means; mean luma, luma std, luma range
+FACE_FEATURES = 4
+
+
+def _pwl(knots: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Piecewise-linear curves through knots spaced uniformly over [0, 1], continued linearly outside
+    it (clipping happens once, per pixel, at the very end), and their slopes.
+
+    knots: [N, C, K] (one curve per image and channel); x: [N, C, h, w] -> value and slope, both [N, C, h, w].
+    """
+    n, c, k = knots.shape
+    t = x * (k - 1)
+    idx = t.floor().clamp(0, k - 2)
+    frac = t - idx
+    flat = knots.reshape(-1)
+    base = (torch.arange(n * c, device=x.device) * k).view(n, c, 1, 1)
+    i0 = (idx.long() + base).reshape(-1)
+    v0 = flat[i0].view_as(x)
+    v1 = flat[i0 + 1].view_as(x)
+    return v0 + frac * (v1 - v0), (v1 - v0) * (k - 1)
+
+
+def face_field(faces: torch.Tensor, gy: torch.Tensor, gx: torch.Tensor) -> torch.Tensor:
+    """[N, FACE_FEATURES, h, w]: a soft field around each face and its offsets, summed over the faces.
+
+    faces: [N, F, 4] tables (engine/faces/geometry.py); gy [1, 1, h, 1], gx [1, 1, 1, w] in -1..1.
+    """
+    cx, cy, size, valid = (faces[..., i, None, None] for i in range(FACE_COLUMNS))  # [N, F, 1, 1]
+    scale = size.clamp_min(0.02)
+    du = (gx - cx) / scale
+    dv = (gy - cy) / scale
+    d2 = du * du + dv * dv
+    near = torch.exp(-0.5 * d2) * valid
+    wide = torch.exp(-0.125 * d2) * valid
+    return torch.stack([near, wide, du * wide, dv * wide], dim=2).sum(1)
+
+
+def _zero_linear(cin: int, cout: int) -> nn.Linear:
+    layer = nn.Linear(cin, cout)
+    nn.init.zeros_(layer.weight)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+class LookNet(nn.Module):
+    def __init__(
+        self,
+        grid: int = 32,
+        hidden: int = 32,
+        knots: int = 9,
+        embed: int = 8,
+        uses_faces: bool = False,
+        max_faces: int = MAX_FACES,
+    ):
+        super().__init__()
+        self.arch_args = {
+            "grid": grid, "hidden": hidden, "knots": knots, "embed": embed,
+            "uses_faces": uses_faces, "max_faces": max_faces,
+        }  # fmt: skip
+        self.grid, self.knots, self.uses_faces, self.max_faces = grid, knots, uses_faces, max_faces
+        self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
+        # base colour function (identity at the start), adapted per image by the stats MLP. Tone curves
+        # are monotone, as any a photographer would draw: a start value plus positive steps.
+        step = torch.tensor(1.0 / (knots - 1))
+        self.curve_start = nn.Parameter(torch.zeros(3, 1))
+        self.curve_steps = nn.Parameter(torch.full((3, knots - 1), float(step.expm1().log())))  # softplus^-1
+        self.toning = nn.Parameter(torch.zeros(3, knots))  # colour offset as a function of luma
+        self.mix = nn.Parameter(torch.eye(3))
+        n_adapt = 6 + 3 + 3 * (knots - 1) + 3 * knots + 9
+        self.stats_mlp = nn.Sequential(
+            nn.Linear(N_STATS, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU()
+        )
+        self.adapt = _zero_linear(hidden, n_adapt)
+        self.embed = nn.Linear(hidden, embed)
+        # grid network: cell features -> gain and offset per channel
+        n_in = 12 + 3 + (FACE_FEATURES if uses_faces else 0) + embed
+        self.grid_net = nn.Sequential(
+            nn.Conv2d(n_in, hidden, 1), nn.ReLU(),
+            nn.Conv2d(hidden, hidden, 3, padding=1, padding_mode="replicate"), nn.ReLU(),
+            nn.Conv2d(hidden, hidden, 1), nn.ReLU(),
+        )  # fmt: skip
+        self.grid_out = nn.Conv2d(hidden, 6, 1)
+        nn.init.zeros_(self.grid_out.weight)
+        nn.init.zeros_(self.grid_out.bias)
+
+    # -- the pieces ----------------------------------------------------------------------------------
+    def _stats(self, cells: torch.Tensor, cells_sq: torch.Tensor) -> torch.Tensor:
+        """[N, N_STATS] global statistics from the grid cells (frame-relative, cheap, smooth in time)."""
+        mean = cells.mean(dim=(2, 3))
+        std = (cells_sq.mean(dim=(2, 3)) - mean * mean).clamp_min(1e-6).sqrt()
+        flat = cells.flatten(2)
+        low, high = flat.amin(dim=2), flat.amax(dim=2)
+        luma = (cells * self.luma).sum(1).flatten(1)
+        lum = torch.stack([luma.mean(1), luma.std(1), luma.amax(1) - luma.amin(1)], dim=1)
+        return torch.cat([mean, std, low, high, lum], dim=1) * 2.0 - 1.0
+
+    def _colour_weights(self, h: torch.Tensor):
+        n, k = h.shape[0], self.knots
+        delta = self.adapt(h)
+        gain, bias, d0, ds, dt, dm = torch.split(delta, [3, 3, 3, 3 * (k - 1), 3 * k, 9], dim=1)
+        start = self.curve_start + d0.view(n, 3, 1)
+        steps = F.softplus(self.curve_steps + ds.view(n, 3, k - 1))
+        curves = torch.cat([start, start + torch.cumsum(steps, dim=2)], dim=2)
+        toning = self.toning + dt.view(n, 3, k)
+        mix = self.mix + dm.view(n, 3, 3)
+        return torch.exp(gain).view(n, 3, 1, 1), bias.view(n, 3, 1, 1), curves, toning, mix
+
+    def _grid_coefficients(self, mu: torch.Tensor, faces: torch.Tensor | None):
+        """Per-channel gain and offset on the block grid, plus the colour-function weights."""
+        g = self.grid
+        t = F.interpolate(mu, size=(4 * g, 4 * g), mode="bilinear", align_corners=False)
+        cells = F.avg_pool2d(t, 4)
+        cells_sq = F.avg_pool2d(t * t, 4)
+        spread = (cells_sq - cells * cells).clamp_min(0.0).sqrt()
+        ctx1 = F.avg_pool2d(cells, 5, stride=1, padding=2, count_include_pad=False)
+        ctx2 = F.interpolate(
+            F.avg_pool2d(cells, max(1, g // 4)), size=(g, g), mode="bilinear", align_corners=False
+        )
+        h = self.stats_mlp(self._stats(cells, cells_sq))
+        n = mu.shape[0]
+        axis = (torch.arange(g, dtype=mu.dtype, device=mu.device) + 0.5) * (2.0 / g) - 1.0
+        gy, gx = axis.view(1, 1, g, 1), axis.view(1, 1, 1, g)
+        gy_, gx_ = gy.expand(n, 1, g, g), gx.expand(n, 1, g, g)
+        feats = [cells, spread, ctx1, ctx2, gx_, gy_, gx_ * gx_ + gy_ * gy_]
+        if self.uses_faces:
+            if faces is None:
+                faces = mu.new_zeros(n, self.max_faces, FACE_COLUMNS)
+            feats.append(face_field(faces, gy, gx))
+        feats.append(self.embed(h).view(n, -1, 1, 1).expand(n, -1, g, g))
+        feats[:4] = [f * 2.0 - 1.0 for f in feats[:4]]  # colours centred like the other features
+        coef = self.grid_out(self.grid_net(torch.cat(feats, 1)))
+        coef = F.interpolate(coef, size=mu.shape[2:], mode="bilinear", align_corners=False)
+        return torch.exp(coef[:, :3]), coef[:, 3:], self._colour_weights(h)
+
+    def _colour(self, mu: torch.Tensor, weights) -> tuple[torch.Tensor, torch.Tensor]:
+        """The colour function on block means, and its per-channel slope."""
+        a, b, curves, toning, mix = weights
+        lifted = a * mu + b
+        u, du = _pwl(curves, lifted)
+        luma = (u * self.luma).sum(1, keepdim=True)
+        tone, _ = _pwl(toning, luma.expand(-1, 3, -1, -1))
+        y = torch.matmul(mix, u.flatten(2)).view_as(u) + tone
+        diag = torch.diagonal(mix, dim1=1, dim2=2).view(-1, 3, 1, 1)
+        # toning shifts a region's colour by its luma; the detail inside a block follows the curves only
+        slope = a * du * diag
+        return y, slope
+
+    # -- training graph: float NHWC in [0, 1] -----------------------------------------------------------
+    def render(self, x: torch.Tensor, faces: torch.Tensor | None = None) -> torch.Tensor:
+        """Float RGB [N, H, W, 3] in [0, 1] -> the look, same shape (unclipped; H, W multiples of BLOCK)."""
+        n, height, width, _ = x.shape
+        view = x.reshape(n, height // BLOCK, BLOCK, width // BLOCK, BLOCK, 3)
+        mu = view.mean(dim=(2, 4)).permute(0, 3, 1, 2)  # [N, 3, h, w]
+        gain, offset, weights = self._grid_coefficients(mu, faces)
+        colour, slope = self._colour(mu, weights)
+        y = gain * colour + offset
+        s = gain * slope
+        # out = y + s * (x - mu) = s * x + (y - s * mu), with both maps brought to full resolution
+        # bilinearly so that neighbouring blocks blend instead of meeting at an edge
+        maps = F.interpolate(
+            torch.cat([s, y - s * mu], 1), size=(height, width), mode="bilinear", align_corners=False
+        )
+        maps = maps.permute(0, 2, 3, 1)
+        return x * maps[..., :3] + maps[..., 3:]
+
+    # -- deployed graph -------------------------------------------------------------------------------
+    def forward(self, image: torch.Tensor, faces: torch.Tensor | None = None) -> torch.Tensor:
+        """uint8 RGB [N, H, W, 3] (+ faces [N, F, 4] for a face-aware look) -> uint8 RGB [N, H, W, 3]."""
+        x = image.to(self.mix.dtype) * (1.0 / 255.0)
+        y = self.render(x, faces)
+        return (y * 255.0 + 0.5).clamp(0.0, 255.0).to(torch.uint8)

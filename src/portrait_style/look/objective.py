@@ -1,0 +1,75 @@
+"""What a look is fitted to: the distribution of its pixels, described in context, matched to the style set's.
+
+Every pixel becomes a feature vector: its colour, its place in the frame, the colour of its surroundings,
+its detail (colour minus surroundings: local contrast), the statistics of its whole image (so per-image
+adaptations such as auto levels are matched too), and where the faces are. The look's outputs on content
+images and the style images give two clouds of such vectors; the sliced Wasserstein distance (the
+average, over random directions, of the 1-D optimal-transport cost between the sorted projections;
+Heitz et al., CVPR 2021) between them is the loss. No discriminator: the loss is a plain, stable
+function of the outputs, and the restricted model (look/model.py) decides *how* the distribution is met.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from portrait_style.look.model import face_field
+
+# Weight of each feature group: colour is what a look is about; detail is weighted up because local
+# contrast is a small signal next to colour; position and faces tell where a change belongs.
+WEIGHTS = {"colour": 1.0, "position": 0.5, "surround": 0.5, "detail": 2.0, "stats": 1.0, "faces": 0.5}
+
+
+def _blur(x: torch.Tensor, frac: float) -> torch.Tensor:
+    """Blur over about `frac` of the image height: a box blur applied twice (close to a Gaussian) at a
+    quarter of the resolution, brought back up bilinearly (the surroundings are smooth anyway)."""
+    size = x.shape[2:]
+    small = F.avg_pool2d(x, 4) if min(size) >= 32 else x
+    k = max(3, int(round(frac * small.shape[2])) | 1)
+    for _ in range(2):
+        small = F.avg_pool2d(F.pad(small, [k // 2] * 4, mode="replicate"), k, stride=1)
+    return F.interpolate(small, size=size, mode="bilinear", align_corners=False)
+
+
+def pixel_features(y: torch.Tensor, faces: torch.Tensor | None) -> torch.Tensor:
+    """[N, D, H, W] features of images y ([N, 3, H, W], RGB in [0, 1])."""
+    n, _, h, w = y.shape
+    gy = ((torch.arange(h, dtype=y.dtype, device=y.device) + 0.5) * (2.0 / h) - 1.0).view(1, 1, h, 1)
+    gx = ((torch.arange(w, dtype=y.dtype, device=y.device) + 0.5) * (2.0 / w) - 1.0).view(1, 1, 1, w)
+    surround = _blur(y, 0.06)
+    mean = y.mean(dim=(2, 3), keepdim=True)
+    std = y.std(dim=(2, 3), keepdim=True)
+    groups = {
+        "colour": y,
+        "position": torch.cat([gx.expand(n, 1, h, w), gy.expand(n, 1, h, w)], 1),
+        "surround": _blur(y, 0.2),
+        "detail": y - surround,
+        "stats": torch.cat([mean, std], 1).expand(n, 6, h, w),
+    }
+    if faces is not None:
+        groups["faces"] = face_field(faces, gy, gx)
+    return torch.cat([WEIGHTS[k] * v for k, v in groups.items() if WEIGHTS.get(k)], 1)
+
+
+def sample_pixels(features: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
+    """[N * count, D]: `count` random pixels of each image."""
+    n, d, h, w = features.shape
+    flat = features.flatten(2)  # [N, D, H*W]
+    idx = torch.randint(0, h * w, (n, 1, count), generator=generator).to(flat.device).expand(n, d, count)
+    return flat.gather(2, idx).permute(0, 2, 1).reshape(n * count, d)
+
+
+def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: int, generator: torch.Generator):
+    """Squared sliced 2-Wasserstein distance between two equally sized clouds of row vectors."""
+    theta = torch.randn(a.shape[1], projections, generator=generator).to(a)
+    theta = theta / theta.norm(dim=0, keepdim=True)
+    pa = torch.sort((theta.T @ a.T).contiguous(), dim=1).values  # [projections, points]: rows sort fast
+    pb = torch.sort((theta.T @ b.T).contiguous(), dim=1).values
+    return (pa - pb).pow(2).mean()
+
+
+def curve_roughness(model) -> torch.Tensor:
+    """Second differences of the base tone and toning curves: a gentle prior towards smooth curves."""
+    steps = F.softplus(model.curve_steps)
+    return (steps[:, 1:] - steps[:, :-1]).pow(2).sum() + 10.0 * model.toning.diff(n=2, dim=1).pow(2).sum()

@@ -1,0 +1,216 @@
+"""Fit a look: `train(cfg)` with `family="look"` lands here.
+
+Reads top to bottom: data, model, (resume), the loop, the result. Each step renders a batch of content
+frames through the look and moves the distribution of their pixel features (look/objective.py) towards
+the style set's, with Adam. Everything random in a step is drawn from generators seeded by (seed, rank,
+step), so a resumed run repeats the uninterrupted one exactly. Under torchrun each process renders its
+own batch and DistributedDataParallel averages the gradients; only rank 0 writes anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from portrait_style.engine.checkpoint import StyleMeta, save_style
+from portrait_style.errors import ModelError
+from portrait_style.look import objective
+from portrait_style.look.data import FrameSet, load_frames
+from portrait_style.look.model import ARCH_NAME, LookNet
+from portrait_style.trainer import distributed, run_files
+from portrait_style.trainer.config import TrainConfig
+from portrait_style.trainer.interrupt import StopOnInterrupt
+from portrait_style.trainer.monitor import Monitor, make_grid
+
+log = logging.getLogger(__name__)
+STYLE_POOL_PIXELS = 8192  # style pixels kept per style image (the pool each step samples from)
+ROUGHNESS = 1e-2  # weight of the curve-smoothness prior
+
+
+class _Render(torch.nn.Module):
+    """The look's float graph as `forward`, so DistributedDataParallel can wrap it."""
+
+    def __init__(self, net: LookNet):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x: torch.Tensor, faces: torch.Tensor | None) -> torch.Tensor:
+        return self.net.render(x.permute(0, 2, 3, 1), faces).permute(0, 3, 1, 2)
+
+
+def train_look(cfg: TrainConfig, resume: bool, info: distributed.Dist, content_paths, style_paths) -> Path:
+    from portrait_style.trainer.train import _hardware, _lr_at, _progress_fn, _step_seed
+
+    t_start = time.perf_counter()
+    progress = _progress_fn(cfg.progress and info.is_main)
+    run_dir = Path(cfg.out_dir)
+    distributed.main_first(
+        lambda: run_files.prepare_run_dir(run_dir, resume, cfg.overwrite), info, others_too=False
+    )
+    checkpoint = None
+    if resume:
+        checkpoint = run_files.load_checkpoint(run_files.checkpoint_path(run_dir))
+        run_files.check_compatible(checkpoint["config"], cfg, run_files.checkpoint_path(run_dir))
+
+    # -- data ----------------------------------------------------------------------------------------
+    def load(role: str, paths) -> FrameSet:
+        source = cfg.content_dir if role == "content" else cfg.style_dir
+        return load_frames(
+            paths, role, source, cfg.size, cfg.look_faces, Path(cfg.cache_dir), cfg.face_detector, progress
+        )
+
+    content = distributed.main_first(lambda: load("content", content_paths), info)
+    style = distributed.main_first(lambda: load("style", style_paths), info)
+    device = info.device
+    content_images = content.images.to(device)
+    content_faces = None if content.faces is None else content.faces.to(device)
+    pool = _style_pool(style, cfg.seed).to(device)
+    if info.is_main:
+        log.info(
+            "look: %d content frames, %d style frames (%d style pixels in the pool)%s",
+            len(content.images), len(style.images), len(pool), ", faces on" if cfg.look_faces else "",
+        )  # fmt: skip
+
+    # -- model ---------------------------------------------------------------------------------------
+    torch.manual_seed(cfg.seed)
+    net = LookNet(grid=cfg.look_grid, uses_faces=cfg.look_faces).to(device)
+    render = _Render(net)
+    if info.enabled:
+        render = torch.nn.parallel.DistributedDataParallel(render)
+    optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(0.9, 0.99))
+    start_step, wall_before = 0, 0.0
+    if checkpoint is not None:
+        net.load_state_dict(checkpoint["model"]["look"])
+        optimizer.load_state_dict(checkpoint["model"]["optimizer"])
+        start_step, wall_before = int(checkpoint["step"]), float(checkpoint.get("wall_time_s", 0.0))
+    if info.is_main:
+        run_files.write_config(run_dir, cfg)
+
+    # -- the loop ------------------------------------------------------------------------------------
+    fixed = content_images[
+        np.linspace(0, len(content_images) - 1, min(cfg.num_samples, len(content_images))).round()
+    ]
+    fixed_faces = None
+    if content_faces is not None:
+        fixed_faces = content_faces[np.linspace(0, len(content_images) - 1, len(fixed)).round()]
+    monitor = Monitor(run_dir, cfg.steps, start_step, enabled=info.is_main, progress=cfg.progress)
+    step, losses = start_step, {}
+    t_loop = time.perf_counter()
+
+    def state() -> dict:
+        return {"look": net.state_dict(), "optimizer": optimizer.state_dict()}
+
+    def save(final: bool) -> Path:
+        if info.is_main:
+            wall = wall_before + time.perf_counter() - t_start
+            run_files.save_checkpoint(run_dir, step, state(), cfg, wall)
+            save_style(
+                cfg.style_path(),
+                net,
+                _style_meta(cfg, step, _hardware(info), content, style, wall, losses, final),
+            )
+        distributed.barrier(info)
+        return cfg.style_path()
+
+    with StopOnInterrupt() as interrupt:
+        while step < cfg.steps:
+            gen = torch.Generator().manual_seed(_step_seed(cfg.seed, info.rank, step))
+            for group in optimizer.param_groups:
+                group["lr"] = _lr_at(cfg, step)
+            idx = torch.randint(0, len(content_images), (cfg.batch_size,), generator=gen).to(device)
+            faces = None if content_faces is None else content_faces[idx]
+            out = render(content_images[idx], faces)
+            feats = objective.sample_pixels(objective.pixel_features(out, faces), cfg.look_pixels, gen)
+            target = pool[torch.randint(0, len(pool), (len(feats),), generator=gen).to(device)]
+            sw = objective.sliced_wasserstein(feats, target, cfg.look_projections, gen)
+            loss = sw + ROUGHNESS * objective.curve_roughness(net)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            step += 1
+            monitor.step()
+            log_now = step % cfg.log_every == 0 or step == cfg.steps
+            if log_now:
+                losses = {"SW": float(sw.detach())}
+                if not np.isfinite(losses["SW"]):
+                    raise ModelError(f"training diverged at step {step}; try a lower --lr")
+                monitor.scalars(step, losses, _lr_at(cfg, step - 1))
+            if cfg.sample_every and (step % cfg.sample_every == 0 or step == cfg.steps):
+                monitor.samples(step, _sample_grid(net, fixed, fixed_faces))
+            if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
+                save(final=False)
+            if (log_now or not info.enabled) and not distributed.all_ok(not interrupt.requested, info):
+                break
+    monitor.close()
+    if interrupt.requested and step < cfg.steps:
+        save(final=False)
+        if info.is_main:
+            log.warning(
+                "interrupted at step %d of %d; saved %s (continue with --resume)", step, cfg.steps, run_dir
+            )
+        raise KeyboardInterrupt
+    path = save(final=True)
+    if info.is_main:
+        seconds = time.perf_counter() - t_loop
+        log.info("fitted %d steps in %.0f s; style written to %s", step - start_step, seconds, path)
+    return path
+
+
+def _style_pool(style: FrameSet, seed: int) -> torch.Tensor:
+    """Feature vectors of up to STYLE_POOL_PIXELS random pixels of every style frame."""
+    gen = torch.Generator().manual_seed(seed)
+    rows = []
+    with torch.no_grad():
+        for start in range(0, len(style.images), 16):
+            images = style.images[start : start + 16]
+            faces = None if style.faces is None else style.faces[start : start + 16]
+            feats = objective.pixel_features(images, faces)
+            count = min(STYLE_POOL_PIXELS, feats.shape[2] * feats.shape[3])
+            rows.append(objective.sample_pixels(feats, count, gen))
+    return torch.cat(rows)
+
+
+@torch.no_grad()
+def _sample_grid(net: LookNet, fixed: torch.Tensor, faces: torch.Tensor | None) -> np.ndarray:
+    out = net.render(fixed.permute(0, 2, 3, 1), faces).permute(0, 3, 1, 2).clamp(0, 1)
+    return make_grid([fixed * 2 - 1, out * 2 - 1])
+
+
+def _style_meta(cfg, step, hardware, content, style, wall_time_s, losses, final) -> StyleMeta:
+    from portrait_style.trainer.train import LOCAL_FIELDS
+
+    method = (
+        "look model (pixelwise colour, tone and light from local context, frame position"
+        f"{', face position' if cfg.look_faces else ''} and image-adaptive weights), fitted unpaired by"
+        f" sliced-Wasserstein matching of pixel features ({cfg.look_projections} projections,"
+        f" {cfg.look_pixels} pixels per image)"
+    )
+    training = {
+        "steps": step,
+        "target_steps": cfg.steps,
+        "completed": final and step >= cfg.steps,
+        "batch_size": cfg.batch_size,
+        "hardware": hardware,
+        "wall_time_s": round(wall_time_s, 1),
+        "method": method,
+        "data": {
+            "content": {"source": cfg.content_dir, **content.summary()},
+            "style": {"source": cfg.style_dir, **style.summary()},
+        },
+        "final_losses": {k: round(v, 6) for k, v in losses.items()},
+        "config": {k: v for k, v in cfg.to_dict().items() if k not in LOCAL_FIELDS},
+    }
+    return StyleMeta(
+        name=cfg.name,
+        arch=ARCH_NAME,
+        resolution=cfg.size,
+        mode="frame",
+        description=cfg.description,
+        license=cfg.license,
+        attribution=cfg.attribution,
+        training=training,
+    )

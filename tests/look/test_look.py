@@ -1,0 +1,133 @@
+"""The look family: identity start, ONNX parity, recovering a known transform unpaired, faces, settings."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from portrait_style.engine.backends.onnxruntime_backend import OnnxRuntimeBackend
+from portrait_style.engine.backends.torch_backend import TorchBackend
+from portrait_style.engine.checkpoint import load_style
+from portrait_style.engine.export import export_onnx
+from portrait_style.errors import InputError
+from portrait_style.look.model import LookNet
+from portrait_style.trainer.config import TrainConfig, validate
+from portrait_style.trainer.train import train
+
+
+def _perturbed(uses_faces: bool, seed: int = 0) -> LookNet:
+    torch.manual_seed(seed)
+    net = LookNet(grid=8, uses_faces=uses_faces).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
+    return net
+
+
+def _blobs(n: int, size: int, seed: int) -> list[np.ndarray]:
+    """Smooth random colour fields with some edges: stand-ins for photographs."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        low = rng.uniform(20, 235, (4, 4, 3)).astype(np.float32)
+        image = cv2.resize(low, (size, size), interpolation=cv2.INTER_CUBIC)
+        y0, x0 = rng.integers(0, size // 2, 2)
+        image[y0 : y0 + size // 3, x0 : x0 + size // 3] = rng.uniform(20, 235, 3)
+        out.append(np.clip(image, 0, 255).astype(np.uint8))
+    return out
+
+
+def known_look(image: np.ndarray) -> np.ndarray:
+    """A global grade: warm white balance and a gamma lift of the shadows."""
+    x = image.astype(np.float32) / 255.0
+    x = np.clip(x * np.array([1.08, 1.0, 0.85], np.float32), 0, 1) ** 0.8
+    return (x * 255 + 0.5).astype(np.uint8)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(10 * np.log10(255.0**2 / np.mean((a.astype(np.float64) - b) ** 2)))
+
+
+def test_a_new_look_changes_nothing():
+    image = torch.from_numpy(np.stack(_blobs(2, 64, 0)))
+    assert torch.equal(LookNet()(image), image)
+
+
+@pytest.mark.parametrize("uses_faces", [False, True])
+def test_onnx_export_matches_pytorch(tmp_path: Path, uses_faces: bool):
+    net = _perturbed(uses_faces)
+    path = export_onnx(net, tmp_path / "look.onnx")
+    ort = OnnxRuntimeBackend(path)
+    ref = TorchBackend(net)
+    batch = np.stack(_blobs(2, 96, 1) + _blobs(1, 96, 2))[:, :, :72]  # not square: 96 x 72
+    faces = np.zeros((3, 4, 4), np.float32)
+    faces[0, 0] = (0.2, -0.1, 0.4, 1.0)
+    ours, theirs = ort(batch, faces), ref(batch, faces)
+    diff = np.abs(ours.astype(int) - theirs.astype(int))
+    assert diff.max() <= 1, diff.max()
+    assert ours.shape == batch.shape and ours.dtype == np.uint8
+    if uses_faces:  # the faces really reach the graph
+        assert not np.array_equal(ort(batch, faces)[0], ort(batch, None)[0])
+
+
+def test_look_learns_a_known_transform_unpaired(tmp_path: Path):
+    """Content and style images are different pictures (unpaired); the look must find the grade."""
+    content, style = tmp_path / "content", tmp_path / "style"
+    content.mkdir()
+    style.mkdir()
+    for i, im in enumerate(_blobs(24, 64, 10)):
+        cv2.imwrite(str(content / f"{i}.png"), im[..., ::-1])
+    for i, im in enumerate(_blobs(24, 64, 20)):
+        cv2.imwrite(str(style / f"{i}.png"), known_look(im)[..., ::-1])
+    torch.set_num_threads(2)
+    cfg = TrainConfig(
+        content_dir=str(content), style_dir=str(style), name="known", out_dir=str(tmp_path / "run"),
+        size=64, steps=150, look_grid=8, sample_every=0, checkpoint_every=0, progress=False,
+    )  # fmt: skip
+    net, meta = load_style(train(cfg))
+    assert meta.arch == "portrait-look-v1" and meta.mode == "frame"
+    held_out = _blobs(8, 64, 30)
+    outputs = TorchBackend(net)(np.stack(held_out))
+    learned = np.mean([psnr(o, known_look(x)) for o, x in zip(outputs, held_out, strict=True)])
+    untouched = np.mean([psnr(x, known_look(x)) for x in held_out])
+    # measured: ~19 dB untouched, ~30 dB learned after 150 steps
+    assert learned > untouched + 5.0, (learned, untouched)
+    assert learned > 26.0, learned
+
+
+def test_look_resumes_exactly(tmp_path: Path):
+    content = tmp_path / "c"
+    content.mkdir()
+    for i, im in enumerate(_blobs(6, 32, 3)):
+        cv2.imwrite(str(content / f"{i}.png"), im)
+    cfg = TrainConfig(
+        content_dir=str(content), style_dir=str(content), name="r", out_dir=str(tmp_path / "a"), size=32,
+        steps=6, batch_size=2, look_grid=4, sample_every=0, checkpoint_every=3, progress=False,
+        lr_decay_start=1.0,  # a constant rate, so a 3-step run is the first half of the 6-step one
+    )  # fmt: skip
+    straight = load_style(train(cfg))[0].state_dict()
+    half = replace(cfg, out_dir=str(tmp_path / "b"), steps=3)
+    train(half)
+    resumed = load_style(train(replace(half, steps=6), resume=True))[0].state_dict()
+    for key, value in straight.items():
+        torch.testing.assert_close(resumed[key], value)
+
+
+@pytest.mark.parametrize(
+    "change, words",
+    [
+        ({"mode": "face"}, "whole frame"),
+        ({"family": "painting"}, "family"),
+        ({"family": "generator", "look_faces": True}, "look family"),
+        ({"look_grid": 2}, "look_grid"),
+    ],
+)
+def test_look_settings_are_checked(change: dict, words: str):
+    cfg = replace(TrainConfig(content_dir="a", style_dir="b"), **change)
+    with pytest.raises(InputError, match=words):
+        validate(cfg)
