@@ -131,3 +131,10 @@ def test_look_settings_are_checked(change: dict, words: str):
     cfg = replace(TrainConfig(content_dir="a", style_dir="b"), **change)
     with pytest.raises(InputError, match=words):
         validate(cfg)
+
+
+def test_export_check_feeds_faces_to_a_face_aware_look(tmp_path: Path):
+    from portrait_style.engine.export import parity
+
+    net = _perturbed(True, seed=3)
+    assert parity(net, export_onnx(net, tmp_path / "face-look.onnx")) <= 1

@@ -155,10 +155,17 @@ def parity(model: torch.nn.Module, onnx_path: str | os.PathLike, size: int = 64,
     import numpy as np
     import onnxruntime as ort
 
+    from portrait_style.engine.faces.geometry import no_faces
+
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (batch, size, size + 4, 3), dtype=np.uint8)
     session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
-    ours = session.run(None, {INPUT_NAME: image})[0]
+    feeds, extra = {INPUT_NAME: image}, ()
+    if getattr(model, "uses_faces", False):  # a face-aware look: one face left of centre in image 0
+        faces = no_faces(batch)
+        faces[0, 0] = (-0.3, -0.1, 0.5, 1.0)
+        feeds[FACES_NAME], extra = faces, (torch.from_numpy(faces),)
+    ours = session.run(None, feeds)[0]
     with torch.inference_mode():
-        reference = model.float().eval().cpu()(torch.from_numpy(image)).numpy()
+        reference = model.float().eval().cpu()(torch.from_numpy(image), *extra).numpy()
     return int(np.abs(ours.astype(np.int16) - reference.astype(np.int16)).max())
