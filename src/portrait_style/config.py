@@ -59,4 +59,32 @@ class PipelineConfig:
     """Threaded streaming."""
 
     queue_size: int = 8  # frames in flight between two stages
-    policy: str = "lossless"  # "lossless" (files: backpressure) | "latest" (cameras: drop stale frames)
+    # "lossless" (files: backpressure) | "latest" (cameras: every hop keeps only the newest frame)
+    policy: str = "lossless"
+    join_timeout_s: float = 10.0  # at the end, how long to wait for a thread still inside a stage
+
+
+@dataclass(frozen=True)
+class LiveConfig:
+    """`portrait-style live`: camera, pacing, outputs and what the overlay measures."""
+
+    # What a camera is asked for (it may give something else; the real frame rate is measured).
+    width: int = 640
+    height: int = 480
+    fps: float = 30.0
+    fourcc: str = "MJPG"  # USB cameras give 30 fps at 640x480 and above only in MJPG, not raw YUYV
+    buffer_frames: int = 1  # driver-side buffer: 1 so a read returns a fresh frame, not a stale one
+    reconnect_attempts: int = 3  # a camera that stops delivering is reopened this many times
+    reconnect_delay_s: float = 0.5
+    read_timeout_s: float = 2.0  # no frame for this long counts as a failed read
+    loop: bool = True  # a file given as the camera plays in a loop
+    cache_frames: int = 300  # a looping clip this short is decoded once and kept in memory
+    join_timeout_s: float = 1.0  # Ctrl-C or quit: stop within about this long
+    stats_window: int = 120  # frames the live fps / latency figures are taken over
+    # outputs
+    host: str = "127.0.0.1"  # the web page; any other address needs a token
+    port: int = 8080
+    jpeg_quality: int = 80
+    snapshot_dir: str = "."
+    virtualcam_device: str | None = None  # e.g. /dev/video10; None: the first v4l2loopback device
+    overlay: bool = True

@@ -1,9 +1,10 @@
 """File-level jobs: stylize a video, an image, or a folder of images.
 
-Videos go through the threaded pipeline (decode -> detect -> infer -> composite -> encode) with the
-lossless policy, so every input frame comes out with its own timestamp; audio is copied untouched.
-Outputs are written to a temporary file and renamed when complete; a folder job that writes nothing
-removes the output folder it created.
+A job chooses a source, a stylizer and a sink (`live.sources`, `live.sinks`). Videos go through the
+threaded pipeline (decode -> detect -> infer -> composite -> encode) with the lossless policy, so every
+input frame comes out with its own timestamp; audio is copied untouched. Outputs are written to a
+temporary file and renamed when complete; a folder job that writes nothing removes the output folder it
+created.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from portrait_style.config import EncodeConfig, PipelineConfig
 from portrait_style.engine.frame import FramePacket
 from portrait_style.engine.image_io import is_image_path, list_images, read_image, write_image
 from portrait_style.engine.pipeline import PipelineStats, run_pipeline
-from portrait_style.engine.video_io import OUTPUT_SUFFIXES, VideoReader, VideoWriter
+from portrait_style.engine.video_io import OUTPUT_SUFFIXES
 from portrait_style.errors import InputError, OutputError
 from portrait_style.fileutil import check_writable_dir
+from portrait_style.live.sinks import FileSink
+from portrait_style.live.sources import FileSource
 
 Stage = tuple[str, Callable[[FramePacket], FramePacket]]
 
@@ -120,10 +123,11 @@ def process_video(
     With no stages this is a plain decode + re-encode: the I/O ceiling the benchmark compares against.
     """
     start = time.perf_counter()
-    with VideoReader(src) as reader:
-        # The writer is opened first so an unwritable output fails before any decoding work.
-        with VideoWriter(dst, reader, encode, audio_source=src if reader.info.has_audio else None) as writer:
-            total = reader.info.frame_count or None
+    with FileSource(src) as source:
+        info = source.info()
+        # The sink is opened first so an unwritable output fails before any decoding work.
+        with FileSink(dst, info, encode, audio_source=src if info.has_audio else None) as writer:
+            total = info.frame_count or None
             with tqdm(
                 total=total, unit="frame", desc=Path(src).name, disable=None if progress else True
             ) as bar:
@@ -132,7 +136,7 @@ def process_video(
                     writer.write(packet)
                     bar.update()
 
-                stats = run_pipeline(iter(reader), stages, sink, pipeline)
+                stats = run_pipeline(source, stages, sink, pipeline)
             if stats.frames == 0:
                 raise InputError(f"no video frames could be decoded from {src}")
     return JobResult(Path(dst), stats.frames, time.perf_counter() - start, stats)

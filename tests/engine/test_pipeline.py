@@ -8,7 +8,7 @@ import pytest
 
 from portrait_style.config import PipelineConfig
 from portrait_style.engine.frame import FramePacket
-from portrait_style.engine.pipeline import max_in_flight, run_pipeline
+from portrait_style.engine.pipeline import PipelineStats, max_in_flight, run_pipeline
 from portrait_style.engine.video_io import VideoReader, VideoWriter
 from tests.media import audio_packets, make_video, video_times
 
@@ -197,3 +197,79 @@ def test_a_video_file_streams_through_the_pipeline_into_a_writer(tmp_path):
     with pytest.raises(StageFailed), VideoReader(made.path) as reader, VideoWriter(failed, reader) as writer:
         run_pipeline(reader, [("broken", broken)], writer.write)
     assert not failed.exists() and sorted(os.listdir(tmp_path)) == ["in.mp4", "out.mp4"]
+
+
+def sleeper(seconds: float):
+    def stage(packet: FramePacket) -> FramePacket:
+        time.sleep(seconds)
+        return packet
+
+    return stage
+
+
+def test_latest_policy_keeps_only_the_newest_frame_at_every_hop():
+    # A fast source, a slow middle stage and a slow sink: every hop overwrites, none builds a backlog.
+    produced = 0
+    lag: list[int] = []
+
+    def source():
+        nonlocal produced
+        for packet in packets(400):
+            produced += 1
+            time.sleep(0.0005)
+            yield packet
+
+    def sink(packet):
+        lag.append(produced - 1 - packet.index)  # frames made since this one
+        time.sleep(0.01)
+
+    stages = [("fast", jittery(0)), ("slow", sleeper(0.004)), ("after", jittery(0))]
+    stats = run_pipeline(source(), stages, sink, PipelineConfig(policy="latest", queue_size=8))
+    assert stats.frames + stats.dropped == 400
+    assert stats.stages["after"].frames > stats.frames  # the last hop (into the sink) dropped too
+    # Lossless with these queues would let the sink fall (n_stages + 1) * 8 frames behind and more.
+    assert max(lag[1:-1]) <= 2 * 30  # about two frames per hop at ~1.5 ms a frame, 10 ms in the sink
+
+
+def test_stats_are_live_and_idle_callback_can_stop_the_run():
+    baseline = threading.active_count()
+    stats = PipelineStats()
+    seen = []
+
+    def stalled_source():  # one frame, then nothing for a long time
+        yield FramePacket(index=0, image=TINY)
+        time.sleep(3)
+
+    def idle():
+        seen.append(stats.frames)
+        if len(seen) >= 3:
+            raise StageFailed("viewer quit")
+
+    start = time.perf_counter()
+    cfg = PipelineConfig(policy="latest", join_timeout_s=0.5)
+    with pytest.raises(StageFailed):
+        run_pipeline(stalled_source(), [], Collect(), cfg, stats=stats, on_idle=idle)
+    assert seen[-1] == 1  # the caller's stats object counted the frame while the run went on
+    assert time.perf_counter() - start < 1.5  # did not wait the source's 3 s out
+    time.sleep(3)  # the daemon source thread ends on its own
+    assert threading.active_count() == baseline
+
+
+def test_interrupt_returns_within_the_join_timeout_when_a_stage_is_stuck():
+    def sink(packet):
+        raise KeyboardInterrupt
+
+    calls = []
+
+    def stuck_after_the_first(packet):
+        calls.append(packet.index)
+        if len(calls) > 1:
+            time.sleep(2)  # inside user code: the pipeline cannot interrupt it, only stop waiting
+        return packet
+
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        cfg = PipelineConfig(policy="latest", join_timeout_s=0.3)
+        run_pipeline(packets(100), [("stuck", stuck_after_the_first)], sink, cfg)
+    assert time.perf_counter() - start < 1.0
+    time.sleep(2.1)

@@ -36,3 +36,5 @@ class FramePacket:
     styled: np.ndarray | None = None  # generator output for `crops`
     output: np.ndarray | None = None  # final composited frame
     timings: dict[str, float] = field(default_factory=dict)  # seconds spent per stage
+    captured: float | None = None  # time.monotonic() seconds when the frame was captured or decoded
+    meta: dict[str, object] = field(default_factory=dict)  # what live stages attach (style, mode, backend)

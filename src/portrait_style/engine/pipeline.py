@@ -4,9 +4,10 @@
 
 Every queue is bounded (`PipelineConfig.queue_size`) and a single end-of-stream marker follows the last
 frame, so order is kept and memory stays flat. Policy "lossless" (files) blocks a fast producer until
-there is room. Policy "latest" (cameras) replaces q0 by a one-frame slot: a new frame evicts a frame that
-no stage has taken yet (counted in `PipelineStats.dropped`), so the output shows the present, not a
-growing backlog.
+there is room: no frame is lost. Policy "latest" (cameras) replaces every queue by a one-frame mailbox
+that overwrites: a new frame evicts the one the next step has not taken yet (counted in
+`PipelineStats.dropped`), so no step ever waits on a full queue and the time from capture to sink is
+the stages' own time (at most about two frames per step), never a backlog.
 
 The first exception in any thread (source, stage or sink), or a KeyboardInterrupt in the caller, sets a
 stop event; every blocking wait has a short timeout and checks it, so no thread stays stuck on a full or
@@ -33,7 +34,6 @@ Stage = Callable[[FramePacket], FramePacket]
 POLICIES = ("lossless", "latest")
 _END = object()  # end-of-stream marker: follows the last frame through every queue
 _POLL_S = 0.05  # how often a blocked thread looks at the stop event
-_JOIN_S = 10.0  # how long to wait for a thread stuck inside user code before giving up on it
 
 
 @dataclass
@@ -50,7 +50,7 @@ class StageStats:
 class PipelineStats:
     frames: int = 0  # frames the sink received
     wall_seconds: float = 0.0
-    dropped: int = 0  # frames the "latest" policy skipped
+    dropped: int = 0  # frames the "latest" policy skipped (kept current while the run goes on)
     stages: dict[str, StageStats] = field(default_factory=dict)  # "source", each stage by name, "sink"
 
     @property
@@ -69,7 +69,7 @@ class _LatestSlot:
     def __init__(self) -> None:
         self._items: deque = deque()
         self._ready = threading.Condition()
-        self.dropped = 0
+        self.dropped = 0  # written under the lock, read without it (an int read is atomic)
 
     def put(self, item: object, timeout: float | None = None) -> None:
         with self._ready:
@@ -125,11 +125,16 @@ def run_pipeline(
     stages: Sequence[tuple[str, Stage]],
     sink: Callable[[FramePacket], None],
     cfg: PipelineConfig | None = None,
+    stats: PipelineStats | None = None,
+    on_idle: Callable[[], None] | None = None,
 ) -> PipelineStats:
     """Pull every packet from `source` through `stages` (in order, each in its own thread) into `sink`.
 
     `sink` runs in the calling thread. Each stage's time is added to `packet.timings[name]` and the
     totals come back in `PipelineStats`, with the source's under "source" and the sink's under "sink".
+    stats: pass one in to watch it while the run goes on (frames, dropped). on_idle: called in the
+    calling thread about every 50 ms while no frame arrives (a window keeps answering its keys); like
+    the sink, it may raise to stop the run.
     """
     cfg = cfg or PipelineConfig()
     if cfg.policy not in POLICIES:
@@ -141,10 +146,12 @@ def run_pipeline(
         raise ValueError(f"stage names must be unique and not 'source' or 'sink': {names[1:-1]}")
 
     run = _Run()
-    stats = PipelineStats(stages={name: StageStats() for name in names})
-    queues: list[queue.Queue | _LatestSlot] = [queue.Queue(cfg.queue_size) for _ in range(len(stages) + 1)]
+    stats = stats if stats is not None else PipelineStats()
+    stats.stages = {name: StageStats() for name in names}
     if cfg.policy == "latest":
-        queues[0] = _LatestSlot()
+        queues: list[queue.Queue | _LatestSlot] = [_LatestSlot() for _ in range(len(stages) + 1)]
+    else:
+        queues = [queue.Queue(cfg.queue_size) for _ in range(len(stages) + 1)]
     source_args = (source, queues[0], stats.stages["source"], run)
     threads = [threading.Thread(target=_source_worker, args=source_args, name="pipeline-source", daemon=True)]
     for i, (name, fn) in enumerate(stages):
@@ -155,20 +162,25 @@ def run_pipeline(
     for thread in threads:
         thread.start()
     try:
-        _sink_loop(sink, queues[-1], stats, run)
+        _sink_loop(sink, queues, stats, run, on_idle)
     except BaseException as exc:  # KeyboardInterrupt while waiting: stop everything the same way
         run.fail(exc)
     finally:
         run.stop.set()
+        deadline = time.perf_counter() + cfg.join_timeout_s  # for all threads together
         for thread in threads:
-            thread.join(_JOIN_S)
-            if thread.is_alive():
-                log.warning("pipeline thread %s did not stop within %.0f s", thread.name, _JOIN_S)
+            thread.join(max(0.0, deadline - time.perf_counter()))
+            if thread.is_alive():  # a daemon thread: it cannot keep the process alive
+                log.warning("pipeline thread %s did not stop within %.1f s", thread.name, cfg.join_timeout_s)
     stats.wall_seconds = time.perf_counter() - start
-    stats.dropped = queues[0].dropped if isinstance(queues[0], _LatestSlot) else 0
+    stats.dropped = _dropped(queues)
     if run.error is not None:
         raise run.error
     return stats
+
+
+def _dropped(queues) -> int:
+    return sum(q.dropped for q in queues if isinstance(q, _LatestSlot))
 
 
 def _source_worker(source: Iterable[FramePacket], out_q, timer: StageStats, run: _Run) -> None:
@@ -218,9 +230,18 @@ def _stage_worker(name: str, fn: Stage, in_q, out_q, timer: StageStats, run: _Ru
         run.fail(exc)
 
 
-def _sink_loop(sink: Callable[[FramePacket], None], in_q, stats: PipelineStats, run: _Run) -> None:
-    timer = stats.stages["sink"]
-    while (packet := run.get(in_q)) is not None and packet is not _END:
+def _sink_loop(sink, queues, stats: PipelineStats, run: _Run, on_idle) -> None:
+    timer, in_q = stats.stages["sink"], queues[-1]
+    while not run.stop.is_set():
+        try:
+            packet = in_q.get(timeout=_POLL_S)
+        except queue.Empty:
+            if on_idle is not None:
+                on_idle()
+            continue
+        if packet is _END:
+            return
+        stats.dropped = _dropped(queues)
         start = time.perf_counter()
         sink(packet)
         timer.seconds += time.perf_counter() - start
