@@ -1,6 +1,9 @@
-"""Measure a built-in style for its model card, and append the figures to the card.
+"""Measure a built-in style and store the figures in its metadata (`training["metrics"]`).
 
     python tools/style_metrics.py --data ../shared/data --style mono [--style-set LIST.txt]
+
+The figures go into the style file's metadata (weights byte-identical), and the model card and the
+README's style table are regenerated from it (`tools/model_card.py`), so all three show them.
 
 - Colour statistics: distance between the pooled CIE Lab mean/std of held-out people (London ids >= 120,
   neutral) and those of the style set, before and after stylization (lower after = moved toward the look).
@@ -10,18 +13,22 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from itertools import islice
 from pathlib import Path
 
 import numpy as np
 
-from portrait_style.api import Stylizer
-from portrait_style.engine.image_io import read_image
-from portrait_style.evaluate.baselines import lab_stats
-from portrait_style.evaluate.flicker import measure_flicker
-from portrait_style.evaluate.runner import video_frames
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-MARKER = "<!-- end of generated card -->"
+import model_card  # noqa: E402
+
+from portrait_style.api import Stylizer  # noqa: E402
+from portrait_style.engine.image_io import read_image  # noqa: E402
+from portrait_style.engine.styles import update_meta  # noqa: E402
+from portrait_style.evaluate.baselines import lab_stats  # noqa: E402
+from portrait_style.evaluate.flicker import measure_flicker  # noqa: E402
+from portrait_style.evaluate.runner import video_frames  # noqa: E402
 
 
 def lab_distance(images, reference) -> float:
@@ -42,34 +49,39 @@ def main() -> int:
     data = Path(args.data)
     stylizer = Stylizer(style=args.style)
     held_out = [read_image(p) for p in sorted((data / "portraits" / "london_neutral").glob("1[2-9]?_03.jpg"))]
-    lines = [
-        "",
-        f"Measured with `python tools/style_metrics.py --style {args.style}` ({stylizer.mode} mode):",
-        "",
-    ]
+    command = f"python tools/style_metrics.py --style {args.style}"
+    metrics: dict = {"measured_with": command, "mode": stylizer.mode}
     if args.style_set:
-        style_images = [read_image(p) for p in Path(args.style_set).read_text().split()[:200]]
+        listed = Path(args.style_set).read_text().split()
+        style_images = [read_image(p) for p in listed[:200]]
+        metrics["measured_with"] += f" --style-set {Path(args.style_set).name}"
         reference = lab_stats(style_images)
         outputs = []
         for image in held_out:
             stylizer.reset()
             outputs.append(stylizer.stylize(image))
-        before, after = lab_distance(held_out, reference), lab_distance(outputs, reference)
-        lines.append(
-            f"- Lab mean/std distance to the style set, {len(held_out)} held-out people: "
-            f"{before:.1f} before, {after:.1f} after."
-        )
+        metrics["lab_distance"] = {
+            "before": round(lab_distance(held_out, reference), 1),
+            "after": round(lab_distance(outputs, reference), 1),
+            "images": len(held_out),
+            "style_images": len(style_images),
+        }
     stylizer.reset()
     inputs = list(islice(video_frames(data / args.clip), args.frames))
     result = measure_flicker(inputs, stylizer.stream(inputs))
-    lines.append(
-        f"- Flicker ratio on {Path(args.clip).name} ({result.pairs} frame pairs): {result.ratio:.2f}."
-    )
-    card = Path(stylizer.style_path).with_suffix(".md")
-    text = card.read_text()
-    head, _, tail = text.partition(MARKER)
-    card.write_text(head + MARKER + "\n" + "\n".join(lines) + "\n" + tail.lstrip("\n"))
-    print("\n".join(lines))
+    metrics["flicker"] = {
+        "ratio": round(result.ratio, 2),
+        "clip": Path(args.clip).name,
+        "pairs": result.pairs,
+    }
+
+    def store(meta: dict) -> None:
+        meta.setdefault("training", {})["metrics"] = metrics
+
+    path = Path(stylizer.style_path)
+    update_meta(path, store)
+    model_card.main([str(path)])  # the card, and the README table for a built-in style
+    print(metrics)
     return 0
 
 

@@ -217,17 +217,19 @@ def add_styles_parser(sub) -> None:
 
 
 def run_styles(args: argparse.Namespace) -> int:
-    from rich.console import Console
-    from rich.table import Table
+    from portrait_style.engine import styles
 
-    from portrait_style.engine.styles import default_style, describe_styles
-
-    table = Table("style", "mode", "res", "description", "training data licence")
-    default = default_style()
-    for name, meta in describe_styles():
-        label = f"{name} (default)" if name == default else name
-        table.add_row(label, meta.mode, str(meta.resolution), meta.description, meta.license)
-    Console().print(table)
+    # the same facts, rendered by the same helpers, as the model cards and the README's style table;
+    # one fact a line, unwrapped, so nothing is cut at any terminal width and the output can be grepped
+    default = styles.default_style()
+    for name, meta in styles.describe_styles():
+        print(f"{name} (default)" if name == default else name)
+        print(f"  mode:       {styles.mode_summary(meta)}")
+        print(f"  what it is: {styles.what_it_is(meta)}")
+        print(f"  trained:    {styles.training_summary(meta)}")
+        print(f"  measured:   {styles.metrics_summary(meta)}")
+        print(f"  licence:    {meta.license}")
+        print(f"  card:       {styles.builtin_styles()[name].with_suffix('.md')}")
     return 0
 
 
