@@ -22,7 +22,9 @@ from portrait_style.errors import InputError, OutputError
 log = logging.getLogger(__name__)
 
 # Audio codecs that the usual players of each container (Chromium, Firefox, Safari/QuickTime, VLC,
-# phones) all decode. Anything else is re-encoded as AAC by the "auto" policy.
+# phones) all decode. Anything else is re-encoded as AAC by the "auto" policy. Checked in headless
+# Chromium 156 (docs/RELIABILITY.md): every entry plays; MP2 copied into .mkv and .mov is silent; MP2
+# in .mp4 plays in Chromium but stays out (MP4's other players unchecked; re-encoding costs little).
 PLAYABLE_AUDIO: dict[str, frozenset[str]] = {
     ".mp4": frozenset({"aac", "mp3"}),
     ".m4v": frozenset({"aac", "mp3"}),
