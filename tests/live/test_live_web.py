@@ -126,7 +126,7 @@ def test_page_in_headless_chromium(clip, tmp_path):
     controls, stats = LiveControls(["invert"]), LiveStats()
     sink = WebSink(controls, port=0, stats=stats)
     thread = start_live(clip, sink, controls, stats)
-    browser = Chromium()
+    browser = Chromium(size="760,760")
     try:
         browser.get(sink.url)
         time.sleep(1.5)
