@@ -278,10 +278,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_export_parser(sub)
     add_bench_parser(sub)
     from portrait_style.evaluate import cli as evaluate_cli
+    from portrait_style.live import cli as live_cli
     from portrait_style.trainer import cli as trainer_cli
 
     trainer_cli.register(sub)
     evaluate_cli.register(sub)
+    live_cli.register(sub)
     return parser
 
 
