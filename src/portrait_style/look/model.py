@@ -182,27 +182,36 @@ class LookNet(nn.Module):
         slope = a * du * diag
         return y, slope
 
+    def _look(self, x: torch.Tensor, faces: torch.Tensor | None, offset: float) -> torch.Tensor:
+        """[N, 3, H, W] values 0..255 -> the look, 0..255 (+ offset), unclipped.
+
+        out = y + s * (x - mu) = s * x + (y - s * mu). Both maps are brought to half resolution
+        bilinearly, then to full resolution by repetition, so every 2x2 group of pixels shares them:
+        neighbouring blocks blend instead of meeting at an edge, and the full-resolution work is one
+        multiply and one add per value. Measured at 1080p through ONNX Runtime (2 cores): a bilinear
+        upsample of the maps straight to full resolution took more than half of the whole graph.
+        """
+        mu = F.avg_pool2d(x, BLOCK) * (1.0 / 255.0)  # [N, 3, H/4, W/4]
+        gain, shift, weights = self._grid_coefficients(mu, faces)
+        colour, slope = self._colour(mu, weights)
+        s = gain * slope
+        b = (gain * colour + shift - s * mu) * 255.0 + offset
+
+        def full(m: torch.Tensor) -> torch.Tensor:
+            half = F.interpolate(m, scale_factor=BLOCK // 2, mode="bilinear", align_corners=False)
+            return F.interpolate(half, scale_factor=2, mode="nearest")
+
+        return x * full(s) + full(b)
+
     # -- training graph: float NHWC in [0, 1] -----------------------------------------------------------
     def render(self, x: torch.Tensor, faces: torch.Tensor | None = None) -> torch.Tensor:
         """Float RGB [N, H, W, 3] in [0, 1] -> the look, same shape (unclipped; H, W multiples of BLOCK)."""
-        n, height, width, _ = x.shape
-        view = x.reshape(n, height // BLOCK, BLOCK, width // BLOCK, BLOCK, 3)
-        mu = view.mean(dim=(2, 4)).permute(0, 3, 1, 2)  # [N, 3, h, w]
-        gain, offset, weights = self._grid_coefficients(mu, faces)
-        colour, slope = self._colour(mu, weights)
-        y = gain * colour + offset
-        s = gain * slope
-        # out = y + s * (x - mu) = s * x + (y - s * mu), with both maps brought to full resolution
-        # bilinearly so that neighbouring blocks blend instead of meeting at an edge
-        maps = F.interpolate(
-            torch.cat([s, y - s * mu], 1), size=(height, width), mode="bilinear", align_corners=False
-        )
-        maps = maps.permute(0, 2, 3, 1)
-        return x * maps[..., :3] + maps[..., 3:]
+        out = self._look(x.permute(0, 3, 1, 2) * 255.0, faces, 0.0) * (1.0 / 255.0)
+        return out.permute(0, 2, 3, 1)
 
     # -- deployed graph -------------------------------------------------------------------------------
     def forward(self, image: torch.Tensor, faces: torch.Tensor | None = None) -> torch.Tensor:
         """uint8 RGB [N, H, W, 3] (+ faces [N, F, 4] for a face-aware look) -> uint8 RGB [N, H, W, 3]."""
-        x = image.to(self.mix.dtype) * (1.0 / 255.0)
-        y = self.render(x, faces)
-        return (y * 255.0 + 0.5).clamp(0.0, 255.0).to(torch.uint8)
+        x = image.permute(0, 3, 1, 2).to(self.mix.dtype)  # layout changes happen on bytes: 4x cheaper
+        y = self._look(x, faces, 0.5).clamp(0.0, 255.0).to(torch.uint8)  # + 0.5: the cast rounds
+        return y.permute(0, 2, 3, 1)

@@ -43,7 +43,7 @@ class _Render(torch.nn.Module):
 
 
 def train_look(cfg: TrainConfig, resume: bool, info: distributed.Dist, content_paths, style_paths) -> Path:
-    from portrait_style.trainer.train import _hardware, _lr_at, _progress_fn, _step_seed
+    from portrait_style.trainer.train import _hardware, _lr_at, _progress_fn, _step_seed, finish
 
     t_start = time.perf_counter()
     progress = _progress_fn(cfg.progress and info.is_main)
@@ -121,7 +121,8 @@ def train_look(cfg: TrainConfig, resume: bool, info: distributed.Dist, content_p
             gen = torch.Generator().manual_seed(_step_seed(cfg.seed, info.rank, step))
             for group in optimizer.param_groups:
                 group["lr"] = _lr_at(cfg, step)
-            idx = torch.randint(0, len(content_images), (cfg.batch_size,), generator=gen).to(device)
+            # the whole content set when it fits in a batch (no noise from which people were drawn)
+            idx = torch.randperm(len(content_images), generator=gen)[: cfg.batch_size].to(device)
             faces = None if content_faces is None else content_faces[idx]
             out = render(content_images[idx], faces)
             feats = objective.sample_pixels(objective.pixel_features(out, faces), cfg.look_pixels, gen)
@@ -146,18 +147,7 @@ def train_look(cfg: TrainConfig, resume: bool, info: distributed.Dist, content_p
             if (log_now or not info.enabled) and not distributed.all_ok(not interrupt.requested, info):
                 break
     monitor.close()
-    if interrupt.requested and step < cfg.steps:
-        save(final=False)
-        if info.is_main:
-            log.warning(
-                "interrupted at step %d of %d; saved %s (continue with --resume)", step, cfg.steps, run_dir
-            )
-        raise KeyboardInterrupt
-    path = save(final=True)
-    if info.is_main:
-        seconds = time.perf_counter() - t_loop
-        log.info("fitted %d steps in %.0f s; style written to %s", step - start_step, seconds, path)
-    return path
+    return finish(cfg, info, interrupt.requested, step, start_step, t_loop, save)
 
 
 def _style_pool(style: FrameSet, seed: int) -> torch.Tensor:
