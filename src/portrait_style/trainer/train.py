@@ -143,12 +143,19 @@ def _train(cfg: TrainConfig, resume: bool, info: distributed.Dist) -> Path:
             if (log_now or not info.enabled) and not distributed.all_ok(not interrupt.requested, info):
                 break
     monitor.close()
-    if interrupt.requested and step < cfg.steps:
+    return finish(cfg, info, interrupt.requested, step, start_step, t_loop, save)
+
+
+# -- helpers ------------------------------------------------------------------------------------------
+def finish(cfg, info, interrupted: bool, step: int, start_step: int, t_loop: float, save) -> Path:
+    """End of a run, for both families: save and stop on Ctrl-C, else save the final style file."""
+    if interrupted and step < cfg.steps:
         save(final=False)
         if info.is_main:
             log.warning(
-                "interrupted at step %d of %d; saved %s (continue with --resume)", step, cfg.steps, run_dir
-            )
+                "interrupted at step %d of %d; saved %s (continue with --resume)",
+                step, cfg.steps, cfg.out_dir,
+            )  # fmt: skip
         raise KeyboardInterrupt
     path = save(final=True)
     if info.is_main:
@@ -160,7 +167,6 @@ def _train(cfg: TrainConfig, resume: bool, info: distributed.Dist) -> Path:
     return path
 
 
-# -- helpers ------------------------------------------------------------------------------------------
 def _lr_at(cfg: TrainConfig, step: int) -> float:
     """Constant, then linear decay to zero over the last (1 - lr_decay_start) of the steps (as CUT)."""
     decay_from = int(cfg.lr_decay_start * cfg.steps)
