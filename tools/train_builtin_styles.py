@@ -1,24 +1,20 @@
 """Train the built-in styles from ../shared/data and install them into src/portrait_style/styles/.
 
-    python tools/train_builtin_styles.py --data ../shared/data --work /tmp/builtin [--size 256 --steps 20000]
-    python tools/train_builtin_styles.py --only mono ...
+    python tools/train_builtin_styles.py --data ../shared/data --work /tmp/builtin            # all
+    python tools/train_builtin_styles.py --only mono ...                                      # one
 
 Identity splits follow the data README: content = London ids < 120 (neutral and smiling) + Canada;
 `studio` learns from congress_color and `mono` from congress_bw with disjoint Congress ids (congress_bw
 is a subset of congress_color, so its ids are split in two by a hash); `starry-night` is few-shot from
-one painting. London ids >= 120, pixabay_aligned_eval and webcam_cc0 are never used.
+one painting. London ids >= 120, pixabay_aligned_eval, webcam_cc0 and the videos are never used.
 
-The generator first learns to copy its input (a short L1 warm-up shared by all styles), so the
-adversarial budget goes into the look rather than into learning to draw a face at all.
-
-Defaults are for a GPU (256², CUT, 20k steps). What a 2-core CPU gave (2026-11-23): 128², FastCUT,
-d-channels 32, 900 steps in 35 min per style with three in parallel: the discriminator separated the
-domains easily (D loss 0.02-0.07) but FastCUT's PatchNCE weight (10; ~18 of the generator's ~19 loss)
-held the generator next to identity: `mono` still gave colour images. Such runs were not shipped.
-The shipped CPU styles (2026-11-23/24), one at a time on an idle 2-core machine, ~1.7-1.9 steps/s:
-    --size 128 --d-channels 32 --threads 2 --method cut --steps 1000 --only mono
-    --size 128 --d-channels 32 --threads 2 --method cut --steps 1800 --only studio
-    --size 128 --d-channels 32 --threads 2 --method cut --steps 1500 --only starry-night
+All three are still the generator family: as looks they were worse by eye (notes at `studio` and
+`mono`). The CPU commands behind the shipped files:
+    --size 128 --d-channels 32 --threads 2 --method cut --steps 1000 --only mono          (2026-11-23)
+    --size 128 --d-channels 32 --threads 2 --method cut --steps 1800 --only studio        (2026-11-24)
+    --size 128 --d-channels 32 --threads 2 --method cut --steps 1500 --only starry-night  (2026-11-24)
+The generator first learns to copy its input (a short L1 warm-up), so the adversarial budget goes into
+the look rather than into learning to draw a face at all.
 """
 
 from __future__ import annotations
@@ -50,7 +46,8 @@ class Builtin:
     description: str
     license: str
     attribution: str
-    default_mode: str = "face"  # a look that recolours everything (mono) reads best on whole frames
+    family: str = "look"
+    default_mode: str = "frame"  # the generator's painting could also run on face crops
     settings: tuple = ()  # (TrainConfig field, value) pairs this style needs beyond the shared ones
     frame_size_factor: int = 0  # frame mode runs at this many training sizes (0: full frames)
 
@@ -59,11 +56,17 @@ BUILTINS = (
     Builtin(
         "studio",
         "studio.txt",
-        "US Congress official-portrait look: formal key light, cool backdrop tones",
+        "US Congress official-portrait look (aim: formal key light, cool backdrop tones)",
         "CC BY 4.0 (content photos); style photos public domain (US GPO)",
         f"{LONDON_CANADA}; style: official US Congress portraits (public domain)",
-        # CycleGAN's identity loss (|G(style) - style|): without it the CUT run drifted to painting the
-        # Congress backdrop's blue over skin (2500 CPU steps); with it 1800 steps kept skin colours.
+        # Still the generator (CUT + CycleGAN's L1 identity loss, which stopped a drift to painting the
+        # backdrop's blue over skin). As a look (2026-11-29, face-aware, 400-800 steps) it was worse by
+        # eye: matching London portraits to Congress ones by colour and position painted a blue halo
+        # round the head and orange blotches on the skin, and with surroundings, detail and statistics
+        # matched too it solarized faces. The two sets differ in framing, clothes and backdrop, not
+        # only in look: the look family needs style photos of the same kind of picture for that.
+        family="generator",
+        default_mode="face",
         settings=(("lambda_idt_l1", 5.0),),
     ),
     Builtin(
@@ -72,7 +75,11 @@ BUILTINS = (
         "Greyscale official-portrait look (Congress black-and-white photos)",
         "CC BY 4.0 (content photos); style photos public domain",
         f"{LONDON_CANADA}; style: US Congress black-and-white portraits (public domain)",
-        default_mode="frame",
+        # Still the generator. As a look (2026-11-29) it was worse by eye: with every feature matched
+        # it solarized faces and drew halos round heads; colour alone (--look-match colour
+        # --no-look-context, 1500 steps) gave a moody, slightly tinted grey on London faces but
+        # glowing, blocky patches on the webcam portraits. See `studio` for why.
+        family="generator",
     ),
     Builtin(
         "starry-night",
@@ -80,7 +87,7 @@ BUILTINS = (
         "Van Gogh's The Starry Night, learned few-shot from one painting",
         "CC BY 4.0 (content photos); painting public domain",
         f"{LONDON_CANADA}; style: Vincent van Gogh, The Starry Night (1889, public domain)",
-        default_mode="frame",
+        family="generator",
         frame_size_factor=2,  # brush strokes at the scale they were learned (judged at 1.5x, 2x, 3x)
         # One painting gives the discriminator too little to learn brushwork from on a CPU budget (CUT
         # alone gave a blue cast and stripes); a Gram style loss on MobileNetV2 features carries the
@@ -115,6 +122,9 @@ def write_splits(data: Path, work: Path) -> None:
         "studio.txt": studio,
         "mono.txt": mono,
         "starry.txt": [data / "styles" / "paintings_pd" / "starry_night.jpg"],
+        # one landscape as a look's reference still: tried 2026-11-29, not shipped (dark hair came out
+        # light grey: matching a portrait's colours to one photo of another scene is not enough)
+        "golden.txt": [data / "negatives" / "pixabay_noface" / "mountains-615428_640.jpg"],
     }
     for name, paths in lists.items():
         (work / name).write_text("".join(f"{p.resolve()}\n" for p in paths))
@@ -154,7 +164,7 @@ def identity_warmup(work: Path, size: int, steps: int) -> Path:
 def install(trained: Path, target: Path, style: Builtin) -> None:
     """Copy a trained style into the package, with the mode (and frame size) the engine runs it at."""
     model, meta = load_style(trained)
-    meta.training["trained_on"] = f"{meta.mode} crops at {meta.resolution}²"
+    meta.training["trained_on"] = f"{meta.mode}s at {meta.resolution}²"
     meta.mode = style.default_mode
     meta.frame_size = style.frame_size_factor * meta.resolution
     save_style(target, model, meta)
@@ -164,8 +174,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="../shared/data")
     parser.add_argument("--work", default="runs/builtin")
-    parser.add_argument("--size", type=int, default=256)
-    parser.add_argument("--steps", type=int, default=20000)
+    parser.add_argument("--size", type=int, default=256, help="the generator's training size")
+    parser.add_argument("--steps", type=int, default=20000, help="the generator's steps")
     parser.add_argument("--method", default="cut", choices=["cut", "fastcut"])
     parser.add_argument("--d-channels", type=int, default=64)
     parser.add_argument("--warmup-steps", type=int, default=300)
@@ -184,25 +194,28 @@ def main() -> int:
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     write_splits(Path(args.data), work)
-    init = identity_warmup(work, args.size, args.warmup_steps)
     for style in BUILTINS:
         if args.only and style.name not in args.only:
             continue
         settings = {k: args.mobilenet if v == "MOBILENET" else v for k, v in style.settings}
+        if style.family == "generator":
+            settings.update(
+                mode="face",
+                size=args.size,
+                steps=args.steps,
+                method=args.method,
+                d_channels=args.d_channels,
+                init_weights=str(identity_warmup(work, args.size, args.warmup_steps)),
+                sample_every=max(args.steps // 4, 1),
+                checkpoint_every=max(args.steps // 4, 1),
+            )
         cfg = TrainConfig(
             content_dir=str(work / "content.txt"),
             style_dir=str(work / style.style_list),
             name=style.name,
             out_dir=str(work / style.name),
             overwrite=True,
-            mode="face",
-            size=args.size,
-            steps=args.steps,
-            method=args.method,
-            d_channels=args.d_channels,
-            init_weights=str(init),
-            sample_every=max(args.steps // 4, 1),
-            checkpoint_every=max(args.steps // 4, 1),
+            family=style.family,
             progress=False,
             license=style.license,
             attribution=style.attribution,

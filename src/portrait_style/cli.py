@@ -49,11 +49,7 @@ def int_in(lo: int | None = None, hi: int | None = None, metavar: str = "N"):
     return parse
 
 
-STYLE_HELP = (
-    "built-in style name (list them with `portrait-style styles`); "
-    "`look-teal-orange` is a placeholder: a generator distilled from a fixed colour grade, "
-    "not learned from example photographs"
-)
+STYLE_HELP = "built-in style name (list them with `portrait-style styles`)"
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:

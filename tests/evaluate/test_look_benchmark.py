@@ -198,7 +198,8 @@ def test_trainer_call_asks_for_the_family_and_faces(monkeypatch, tmp_path):
     path, _ = lb.train_model(prepared, "face-light", lb.SETTINGS["cpu-look"], tmp_path, "cpu", "look")
     assert path == tmp_path / "m.safetensors"
     assert seen["family"] == "look" and seen["look_faces"] is True and seen["mode"] == "frame"
-    assert (seen["size"], seen["sample_every"], seen["checkpoint_every"]) == (128, 0, 0)
+    # the setting scores at 128² and trains at its train_size (64²)
+    assert (seen["size"], seen["sample_every"], seen["checkpoint_every"]) == (64, 0, 0)
     seen.clear()
     lb.train_model(prepared, "auto-levels", lb.SETTINGS["cpu-look"], tmp_path, "cpu", "look")
     assert seen["look_faces"] is False

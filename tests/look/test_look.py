@@ -125,6 +125,9 @@ def test_look_resumes_exactly(tmp_path: Path):
         ({"family": "painting"}, "family"),
         ({"family": "generator", "look_faces": True}, "look family"),
         ({"look_grid": 2}, "look_grid"),
+        ({"look_position": -1.0}, "look_position"),
+        ({"look_match": "position,surround"}, "look_match"),
+        ({"look_match": "colour,glow"}, "look_match"),
     ],
 )
 def test_look_settings_are_checked(change: dict, words: str):

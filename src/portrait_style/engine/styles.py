@@ -22,7 +22,7 @@ from portrait_style.fileutil import atomic_path
 
 STYLES_DIR = Path(__file__).resolve().parent.parent / "styles"
 # Preferred default, falling back to the first style shipped when it is absent.
-DEFAULT_STYLES = ("studio", "look-teal-orange")
+DEFAULT_STYLES = ("studio", "mono")
 
 
 def builtin_styles() -> dict[str, Path]:

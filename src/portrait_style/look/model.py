@@ -88,13 +88,18 @@ class LookNet(nn.Module):
         embed: int = 8,
         uses_faces: bool = False,
         max_faces: int = MAX_FACES,
+        context: bool = True,
     ):
         super().__init__()
         self.arch_args = {
             "grid": grid, "hidden": hidden, "knots": knots, "embed": embed,
-            "uses_faces": uses_faces, "max_faces": max_faces,
+            "uses_faces": uses_faces, "max_faces": max_faces, "context": context,
         }  # fmt: skip
         self.grid, self.knots, self.uses_faces, self.max_faces = grid, knots, uses_faces, max_faces
+        # context: the local changes may depend on the colours around a pixel (glow, local contrast).
+        # Without it they depend only on position, faces and the image's statistics: smooth fields of
+        # light that cannot make halos, the safer choice when the style photos are of other scenes.
+        self.context = context
         self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
         # base colour function (identity at the start), adapted per image by the stats MLP. Tone curves
         # are monotone, as any a photographer would draw: a start value plus positive steps.
@@ -165,6 +170,8 @@ class LookNet(nn.Module):
             feats.append(face_field(faces, gy, gx))
         feats.append(self.embed(h).view(n, -1, 1, 1).expand(n, -1, g, g))
         feats[:4] = [f * 2.0 - 1.0 for f in feats[:4]]  # colours centred like the other features
+        if not self.context:
+            feats[:4] = [torch.zeros_like(f) for f in feats[:4]]
         coef = self.grid_out(self.grid_net(torch.cat(feats, 1)))
         coef = F.interpolate(coef, size=mu.shape[2:], mode="bilinear", align_corners=False)
         return torch.exp(coef[:, :3]), coef[:, 3:], self._colour_weights(h)

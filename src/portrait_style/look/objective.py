@@ -32,8 +32,20 @@ def _blur(x: torch.Tensor, frac: float) -> torch.Tensor:
     return F.interpolate(small, size=size, mode="bilinear", align_corners=False)
 
 
-def pixel_features(y: torch.Tensor, faces: torch.Tensor | None) -> torch.Tensor:
+def feature_weights(position: float, match: str = ",".join(WEIGHTS)) -> dict[str, float]:
+    """The weights of the feature groups named in `match` (comma-separated), frame position weighted as
+    asked (0: the look is the same everywhere in the frame, e.g. when the style is one still of
+    another kind of scene). Groups left out weigh 0."""
+    names = {name.strip() for name in match.split(",") if name.strip()}
+    unknown = names - set(WEIGHTS)
+    if unknown or "colour" not in names:
+        raise ValueError(f"look_match takes colour and any of {', '.join(list(WEIGHTS)[1:])}: '{match}'")
+    return {k: (position if k == "position" else v) if k in names else 0.0 for k, v in WEIGHTS.items()}
+
+
+def pixel_features(y: torch.Tensor, faces: torch.Tensor | None, weights: dict | None = None) -> torch.Tensor:
     """[N, D, H, W] features of images y ([N, 3, H, W], RGB in [0, 1])."""
+    weights = WEIGHTS if weights is None else weights
     n, _, h, w = y.shape
     gy = ((torch.arange(h, dtype=y.dtype, device=y.device) + 0.5) * (2.0 / h) - 1.0).view(1, 1, h, 1)
     gx = ((torch.arange(w, dtype=y.dtype, device=y.device) + 0.5) * (2.0 / w) - 1.0).view(1, 1, 1, w)
@@ -49,7 +61,7 @@ def pixel_features(y: torch.Tensor, faces: torch.Tensor | None) -> torch.Tensor:
     }
     if faces is not None:
         groups["faces"] = face_field(faces, gy, gx)
-    return torch.cat([WEIGHTS[k] * v for k, v in groups.items() if WEIGHTS.get(k)], 1)
+    return torch.cat([weights[k] * v for k, v in groups.items() if weights.get(k)], 1)
 
 
 def sample_pixels(features: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:

@@ -68,7 +68,8 @@ def train_look(cfg: TrainConfig, resume: bool, info: distributed.Dist, content_p
     device = info.device
     content_images = content.images.to(device)
     content_faces = None if content.faces is None else content.faces.to(device)
-    pool = _style_pool(style, cfg.seed).to(device)
+    weights = objective.feature_weights(cfg.look_position, cfg.look_match)
+    pool = _style_pool(style, cfg.seed, weights).to(device)
     if info.is_main:
         log.info(
             "look: %d content frames, %d style frames (%d style pixels in the pool)%s",
@@ -77,7 +78,7 @@ def train_look(cfg: TrainConfig, resume: bool, info: distributed.Dist, content_p
 
     # -- model ---------------------------------------------------------------------------------------
     torch.manual_seed(cfg.seed)
-    net = LookNet(grid=cfg.look_grid, uses_faces=cfg.look_faces).to(device)
+    net = LookNet(grid=cfg.look_grid, uses_faces=cfg.look_faces, context=cfg.look_context).to(device)
     render = _Render(net)
     if info.enabled:
         render = torch.nn.parallel.DistributedDataParallel(render)
@@ -125,7 +126,9 @@ def train_look(cfg: TrainConfig, resume: bool, info: distributed.Dist, content_p
             idx = torch.randperm(len(content_images), generator=gen)[: cfg.batch_size].to(device)
             faces = None if content_faces is None else content_faces[idx]
             out = render(content_images[idx], faces)
-            feats = objective.sample_pixels(objective.pixel_features(out, faces), cfg.look_pixels, gen)
+            feats = objective.sample_pixels(
+                objective.pixel_features(out, faces, weights), cfg.look_pixels, gen
+            )
             target = pool[torch.randint(0, len(pool), (len(feats),), generator=gen).to(device)]
             sw = objective.sliced_wasserstein(feats, target, cfg.look_projections, gen)
             loss = sw + ROUGHNESS * objective.curve_roughness(net)
@@ -150,7 +153,7 @@ def train_look(cfg: TrainConfig, resume: bool, info: distributed.Dist, content_p
     return finish(cfg, info, interrupt.requested, step, start_step, t_loop, save)
 
 
-def _style_pool(style: FrameSet, seed: int) -> torch.Tensor:
+def _style_pool(style: FrameSet, seed: int, weights: dict) -> torch.Tensor:
     """Feature vectors of up to STYLE_POOL_PIXELS random pixels of every style frame."""
     gen = torch.Generator().manual_seed(seed)
     rows = []
@@ -158,7 +161,7 @@ def _style_pool(style: FrameSet, seed: int) -> torch.Tensor:
         for start in range(0, len(style.images), 16):
             images = style.images[start : start + 16]
             faces = None if style.faces is None else style.faces[start : start + 16]
-            feats = objective.pixel_features(images, faces)
+            feats = objective.pixel_features(images, faces, weights)
             count = min(STYLE_POOL_PIXELS, feats.shape[2] * feats.shape[3])
             rows.append(objective.sample_pixels(feats, count, gen))
     return torch.cat(rows)

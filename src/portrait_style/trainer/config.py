@@ -72,7 +72,9 @@ class TrainConfig:
     face_detector: str = _f("auto", "face detector for face mode: auto | mtcnn | yunet | haar")
     # -- optimisation ---------------------------------------------------------------------------------
     steps: int | None = _f(None, "training steps (default: look 400, generator 20000)")
-    batch_size: int | None = _f(None, "images per step per process (default: look 64, at most the set, generator 4)")
+    batch_size: int | None = _f(
+        None, "images per step per process (default: look 64, at most the set, generator 4)"
+    )
     lr: float | None = _f(None, "Adam learning rate (default: look 5e-3; generator 2e-4 for G, D, NCE heads)")
     lr_decay_start: float = _f(0.5, "fraction of the steps after which lr decays linearly to 0")
     beta1: float = _f(0.5, "Adam beta1")
@@ -81,6 +83,23 @@ class TrainConfig:
     # -- the look family ------------------------------------------------------------------------------
     look_faces: bool = _f(
         False, "look: light that follows the faces (detects faces in training and at run time)"
+    )
+    look_position: float = _f(
+        0.5,
+        "look: weight of frame position when matching the style (0 for a style still of another kind of"
+        " scene, e.g. a landscape for portraits: the look is then the same all over the frame)",
+    )
+    look_match: str = _f(
+        "colour,position,surround,detail,stats,faces",
+        "look: what is matched with the style photos, comma-separated: colour and any of position,"
+        " surround, detail (local contrast), stats (per-image adaptation), faces; for style photos of other"
+        " people or scenes, 'colour' alone is the robust choice",
+    )
+    look_context: bool = _f(
+        True,
+        "look: local changes may depend on the surrounding colours (glow, local contrast); --no-look-context"
+        " keeps them to smooth fields of position, faces and image statistics (no halos; for style photos"
+        " of other people or scenes)",
     )
     look_grid: int = _f(16, "look: side of the frame-relative context grid")
     look_pixels: int = _f(128, "look: pixels per image compared with the style set at each step")
@@ -147,6 +166,16 @@ def with_family_defaults(cfg: TrainConfig) -> TrainConfig:
     return replace(cfg, **unset)
 
 
+def _match_ok(match: str) -> bool:
+    from portrait_style.look.objective import feature_weights
+
+    try:
+        feature_weights(0.5, match)
+    except ValueError:
+        return False
+    return True
+
+
 def validate(cfg: TrainConfig) -> None:
     """Reject settings that cannot work, with one line each, before anything slow happens."""
     from portrait_style.engine.model import SIZE_MULTIPLE
@@ -164,6 +193,12 @@ def validate(cfg: TrainConfig) -> None:
             "look_faces belongs to the look family (--family look)",
         ),
         (cfg.look_grid >= 4, f"look_grid must be >= 4: {cfg.look_grid}"),
+        (0.0 <= cfg.look_position <= 10.0, f"look_position must be in [0, 10]: {cfg.look_position}"),
+        (
+            _match_ok(cfg.look_match),
+            f"look_match takes colour and any of position, surround, detail, stats,"
+            f" faces: '{cfg.look_match}'",
+        ),
         (
             cfg.look_pixels >= 16 and cfg.look_projections >= 1,
             "look_pixels must be >= 16 and look_projections >= 1",
