@@ -42,19 +42,14 @@ class _Render(torch.nn.Module):
         return self.net.render(x.permute(0, 2, 3, 1), faces).permute(0, 3, 1, 2)
 
 
-def train_look(cfg: TrainConfig, resume: bool, info: distributed.Dist, content_paths, style_paths) -> Path:
+def train_look(
+    cfg: TrainConfig, info: distributed.Dist, checkpoint: dict | None, content_paths, style_paths, t_start
+) -> Path:
+    """The run folder is ready and `checkpoint` (when resuming) read: trainer/train.py did both."""
     from portrait_style.trainer.train import _hardware, _lr_at, _progress_fn, _step_seed, finish
 
-    t_start = time.perf_counter()
     progress = _progress_fn(cfg.progress and info.is_main)
     run_dir = Path(cfg.out_dir)
-    distributed.main_first(
-        lambda: run_files.prepare_run_dir(run_dir, resume, cfg.overwrite), info, others_too=False
-    )
-    checkpoint = None
-    if resume:
-        checkpoint = run_files.load_checkpoint(run_files.checkpoint_path(run_dir))
-        run_files.check_compatible(checkpoint["config"], cfg, run_files.checkpoint_path(run_dir))
 
     # -- data ----------------------------------------------------------------------------------------
     def load(role: str, paths) -> FrameSet:

@@ -54,10 +54,6 @@ def _train(cfg: TrainConfig, resume: bool, info: distributed.Dist) -> Path:
     content_paths = find_images(cfg.content_dir, "content")
     style_paths = find_images(cfg.style_dir, "style")
     cfg = resolve(cfg, n_style_images=len(style_paths))
-    if cfg.family == "look":
-        from portrait_style.look.train import train_look
-
-        return train_look(cfg, resume, info, content_paths, style_paths)
     run_dir = Path(cfg.out_dir)
     distributed.main_first(
         lambda: run_files.prepare_run_dir(run_dir, resume, cfg.overwrite), info, others_too=False
@@ -66,6 +62,10 @@ def _train(cfg: TrainConfig, resume: bool, info: distributed.Dist) -> Path:
     if resume:
         checkpoint = run_files.load_checkpoint(run_files.checkpoint_path(run_dir))
         run_files.check_compatible(checkpoint["config"], cfg, run_files.checkpoint_path(run_dir))
+    if cfg.family == "look":
+        from portrait_style.look.train import train_look
+
+        return train_look(cfg, info, checkpoint, content_paths, style_paths, t_start)
 
     # -- data ----------------------------------------------------------------------------------------
     content_kind, style_kind = set_kinds(cfg)
