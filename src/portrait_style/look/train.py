@@ -46,7 +46,7 @@ def train_look(
     cfg: TrainConfig, info: distributed.Dist, checkpoint: dict | None, content_paths, style_paths, t_start
 ) -> Path:
     """The run folder is ready and `checkpoint` (when resuming) read: trainer/train.py did both."""
-    from portrait_style.trainer.train import _hardware, _lr_at, _progress_fn, _step_seed, finish
+    from portrait_style.trainer.train import _lr_at, _progress_fn, _step_seed, finish
 
     progress = _progress_fn(cfg.progress and info.is_main)
     run_dir = Path(cfg.out_dir)
@@ -107,7 +107,7 @@ def train_look(
             save_style(
                 cfg.style_path(),
                 net,
-                _style_meta(cfg, step, _hardware(info), content, style, wall, losses, final),
+                _style_meta(cfg, step, info, content, style, wall, losses, final),
             )
         distributed.barrier(info)
         return cfg.style_path()
@@ -168,8 +168,8 @@ def _sample_grid(net: LookNet, fixed: torch.Tensor, faces: torch.Tensor | None) 
     return make_grid([fixed * 2 - 1, out * 2 - 1])
 
 
-def _style_meta(cfg, step, hardware, content, style, wall_time_s, losses, final) -> StyleMeta:
-    from portrait_style.trainer.train import LOCAL_FIELDS
+def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final) -> StyleMeta:
+    from portrait_style.trainer.train import training_record
 
     method = (
         "look model (pixelwise colour, tone and light from local context, frame position"
@@ -177,21 +177,7 @@ def _style_meta(cfg, step, hardware, content, style, wall_time_s, losses, final)
         f" sliced-Wasserstein matching of pixel features ({cfg.look_projections} projections,"
         f" {cfg.look_pixels} pixels per image)"
     )
-    training = {
-        "steps": step,
-        "target_steps": cfg.steps,
-        "completed": final and step >= cfg.steps,
-        "batch_size": cfg.batch_size,
-        "hardware": hardware,
-        "wall_time_s": round(wall_time_s, 1),
-        "method": method,
-        "data": {
-            "content": {"source": cfg.content_dir, **content.summary()},
-            "style": {"source": cfg.style_dir, **style.summary()},
-        },
-        "final_losses": {k: round(v, 6) for k, v in losses.items()},
-        "config": {k: v for k, v in cfg.to_dict().items() if k not in LOCAL_FIELDS},
-    }
+    training = training_record(cfg, step, info, content, style, wall_time_s, losses, final, method)
     return StyleMeta(
         name=cfg.name,
         arch=ARCH_NAME,

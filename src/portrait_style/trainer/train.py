@@ -209,6 +209,26 @@ def _hardware(info: distributed.Dist) -> str:
     return f"{info.world_size} x CPU process ({cpu_name()}, {torch.get_num_threads()} threads each)"
 
 
+def training_record(cfg, step, info, content, style, wall_time_s, losses, final, method) -> dict:
+    """What a style file says about how it was trained (both families)."""
+    return {
+        "steps": step,
+        "target_steps": cfg.steps,
+        "completed": final and step >= cfg.steps,
+        "batch_size": cfg.batch_size * info.world_size,
+        "processes": info.world_size,
+        "hardware": _hardware(info),
+        "wall_time_s": round(wall_time_s, 1),
+        "method": method,
+        "data": {
+            "content": {"source": cfg.content_dir, **content.summary()},
+            "style": {"source": cfg.style_dir, **style.summary()},
+        },
+        "final_losses": {k: round(v, 6) for k, v in losses.items()},
+        "config": {k: v for k, v in cfg.to_dict().items() if k not in LOCAL_FIELDS},
+    }
+
+
 def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final) -> StyleMeta:
     gan = {"lsgan": "LSGAN", "hinge": "hinge"}[cfg.gan_loss]
     features = bool(cfg.perceptual_weights)  # the MobileNetV2 losses exist only with its weights
@@ -222,22 +242,7 @@ def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final) -> 
         f"{f', Gram style x{cfg.lambda_style:g}' if features and cfg.lambda_style else ''}"
         f"{', few-shot patches' if cfg.few_shot else ''}; EMA {cfg.ema_decay:g}"
     )
-    training = {
-        "steps": step,
-        "target_steps": cfg.steps,
-        "completed": final and step >= cfg.steps,
-        "batch_size": cfg.batch_size * info.world_size,
-        "processes": info.world_size,
-        "hardware": _hardware(info),
-        "wall_time_s": round(wall_time_s, 1),
-        "method": method,
-        "data": {
-            "content": {"source": cfg.content_dir, **content.summary()},
-            "style": {"source": cfg.style_dir, **style.summary()},
-        },
-        "final_losses": {k: round(v, 5) for k, v in losses.items()},
-        "config": {k: v for k, v in cfg.to_dict().items() if k not in LOCAL_FIELDS},
-    }
+    training = training_record(cfg, step, info, content, style, wall_time_s, losses, final, method)
     if cfg.mode == "face":
         training["crop_scale"] = FaceConfig().crop_scale
     return StyleMeta(
