@@ -17,11 +17,13 @@ How a frame is computed (uint8 RGB NHWC in and out, like the generator, so every
              -> 1x1 / 3x3 convolutions -> a per-channel gain and offset, upsampled to the blocks
     colour   each block: y = gain * colour(mu) + offset, and the slope s = d y / d mu (per channel)
     pixels   out = y + s * (x - mu): a first-order expansion of the look around each block's mean,
-             so detail finer than a block keeps its contrast and the full-resolution work is one
-             multiply-add per value (exact for any look that is locally linear within 4x4 pixels)
+             so detail finer than a block keeps its contrast; the maps s and y - s * mu reach full size
+             bilinearly (to half size) and by repetition, so the full-resolution work is one
+             multiply-add per value (exact for a look that is locally linear within a few pixels)
 
-Only Resize (bilinear, 4-D), Reshape, Gather, Conv, MatMul and element-wise ops are exported: ops
-TensorRT supports (no 5-D grid_sample).
+The exported graph uses 4-D Resize (bilinear and nearest), AveragePool, Conv, Gemm, MatMul, Gather,
+CumSum, If (from the exporter's padding) and element-wise and shape ops: no 5-D grid_sample. All are in
+TensorRT's ONNX operator list; the graph has not been built with TensorRT (none is installed here).
 """
 
 from __future__ import annotations
