@@ -21,6 +21,7 @@ import numpy as np
 from portrait_style.config import FaceConfig, PipelineConfig
 from portrait_style.engine.backends import Backend, load_backend
 from portrait_style.engine.checkpoint import read_meta
+from portrait_style.engine.faces.geometry import face_table
 from portrait_style.engine.frame import FramePacket
 from portrait_style.engine.model import SIZE_MULTIPLE
 from portrait_style.engine.styles import resolve_style
@@ -116,8 +117,6 @@ class Stylizer:
     def infer(self, packet: FramePacket) -> FramePacket:
         faces = None
         if self.look_faces:
-            from portrait_style.engine.faces.geometry import face_table
-
             h, w = packet.image.shape[:2]  # frame-relative: the same table for the padded work copy
             faces = face_table(packet.faces, h, w)[None]
         packet.styled = self.backend(packet.crops, faces) if len(packet.crops) else packet.crops

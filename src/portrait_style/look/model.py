@@ -3,7 +3,7 @@ the frame and its place relative to the faces, with weights adapted to each imag
 
 What a photographer's grade, a film stock or a lighting set-up does to a portrait is mostly such a
 function (tone curve, split toning, white balance, vignette, glow, local contrast, a key light on the
-face). A model that can only express such functions cannot change who is in the picture, can be
+face). A model that can only express such functions cannot move or redraw anything in the picture, can be
 fitted from unpaired examples by matching distributions (look/objective.py), and is cheap enough to
 run on whole frames at full resolution.
 

@@ -87,12 +87,10 @@ def train_look(
         run_files.write_config(run_dir, cfg)
 
     # -- the loop ------------------------------------------------------------------------------------
-    fixed = content_images[
-        np.linspace(0, len(content_images) - 1, min(cfg.num_samples, len(content_images))).round()
-    ]
-    fixed_faces = None
-    if content_faces is not None:
-        fixed_faces = content_faces[np.linspace(0, len(content_images) - 1, len(fixed)).round()]
+    picks = np.linspace(0, len(content_images) - 1, min(cfg.num_samples, len(content_images))).round()
+    picks = torch.from_numpy(picks.astype(np.int64)).to(device)  # sample grids: spread over the set
+    fixed = content_images[picks]
+    fixed_faces = None if content_faces is None else content_faces[picks]
     monitor = Monitor(run_dir, cfg.steps, start_step, enabled=info.is_main, progress=cfg.progress)
     step, losses = start_step, {}
     t_loop = time.perf_counter()

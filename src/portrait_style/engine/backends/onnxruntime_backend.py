@@ -8,6 +8,7 @@ import numpy as np
 import onnxruntime as ort
 
 from portrait_style.engine.backends.base import Backend
+from portrait_style.engine.faces.geometry import no_faces
 
 CUDA_PROVIDER = "CUDAExecutionProvider"
 
@@ -32,13 +33,13 @@ class OnnxRuntimeBackend(Backend):
             [CUDA_PROVIDER, "CPUExecutionProvider"] if device.startswith("cuda") else ["CPUExecutionProvider"]
         )
         self.session = ort.InferenceSession(str(onnx_path), options, providers=providers)
-        self.input_name = self.session.get_inputs()[0].name
-        self.takes_faces = len(self.session.get_inputs()) > 1
+        inputs = self.session.get_inputs()
+        self.input_name = inputs[0].name
+        # a look whose light follows the faces has a second input: the face tables
+        self.faces_name = inputs[1].name if len(inputs) > 1 else None
 
     def __call__(self, batch: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
         feeds = {self.input_name: np.ascontiguousarray(batch)}
-        if self.takes_faces:
-            from portrait_style.engine.faces.geometry import no_faces
-
-            feeds[self.session.get_inputs()[1].name] = no_faces(len(batch)) if faces is None else faces
+        if self.faces_name is not None:
+            feeds[self.faces_name] = no_faces(len(batch)) if faces is None else faces
         return self.session.run(None, feeds)[0]
