@@ -17,7 +17,6 @@ import numpy as np
 import torch
 
 from portrait_style.engine.checkpoint import StyleMeta, save_style
-from portrait_style.errors import ModelError
 from portrait_style.look import objective
 from portrait_style.look.data import FrameSet, load_frames
 from portrait_style.look.model import ARCH_NAME, LookNet
@@ -46,7 +45,7 @@ def train_look(
     cfg: TrainConfig, info: distributed.Dist, checkpoint: dict | None, content_paths, style_paths, t_start
 ) -> Path:
     """The run folder is ready and `checkpoint` (when resuming) read: trainer/train.py did both."""
-    from portrait_style.trainer.train import _lr_at, _progress_fn, _step_seed, finish
+    from portrait_style.trainer.train import _lr_at, _progress_fn, _step_seed, end_of_step, finish
 
     progress = _progress_fn(cfg.progress and info.is_main)
     run_dir = Path(cfg.out_dir)
@@ -110,11 +109,15 @@ def train_look(
         distributed.barrier(info)
         return cfg.style_path()
 
+    def grid() -> np.ndarray:
+        return _sample_grid(net, fixed, fixed_faces)
+
     with StopOnInterrupt() as interrupt:
         while step < cfg.steps:
             gen = torch.Generator().manual_seed(_step_seed(cfg.seed, info.rank, step))
+            lr = _lr_at(cfg, step)
             for group in optimizer.param_groups:
-                group["lr"] = _lr_at(cfg, step)
+                group["lr"] = lr
             # the whole content set when it fits in a batch (no noise from which people were drawn)
             idx = torch.randperm(len(content_images), generator=gen)[: cfg.batch_size].to(device)
             faces = None if content_faces is None else content_faces[idx]
@@ -129,18 +132,11 @@ def train_look(
             loss.backward()
             optimizer.step()
             step += 1
-            monitor.step()
-            log_now = step % cfg.log_every == 0 or step == cfg.steps
-            if log_now:
-                losses = {"SW": float(sw.detach())}
-                if not np.isfinite(losses["SW"]):
-                    raise ModelError(f"training diverged at step {step}; try a lower --lr")
-                monitor.scalars(step, losses, _lr_at(cfg, step - 1))
-            if cfg.sample_every and (step % cfg.sample_every == 0 or step == cfg.steps):
-                monitor.samples(step, _sample_grid(net, fixed, fixed_faces))
-            if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
-                save(final=False)
-            if (log_now or not info.enabled) and not distributed.all_ok(not interrupt.requested, info):
+            logged, stop = end_of_step(
+                cfg, info, monitor, step, {"SW": sw.detach()}, lr, grid, save, interrupt
+            )
+            losses = logged or losses
+            if stop:
                 break
     monitor.close()
     return finish(cfg, info, interrupt.requested, step, start_step, t_loop, save)

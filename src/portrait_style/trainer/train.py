@@ -128,25 +128,37 @@ def _train(cfg: TrainConfig, resume: bool, info: distributed.Dist) -> Path:
             model.set_input(real_A, real_B)
             step_losses = model.optimize_parameters(step)
             step += 1
-            monitor.step()
-            log_now = step % cfg.log_every == 0 or step == cfg.steps
-            if log_now:
-                losses = {k: float(v) for k, v in step_losses.items()}
-                if not all(np.isfinite(v) for v in losses.values()):
-                    raise ModelError(f"training diverged at step {step} (losses {losses}); try a lower --lr")
-                monitor.scalars(step, losses, lr)
-            if cfg.sample_every and (step % cfg.sample_every == 0 or step == cfg.steps):
-                monitor.samples(step, _sample_grid(model, fixed))
-            if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
-                save(final=False)
-            # processes must stop at the same step, so in a multi-process run they agree at log steps
-            if (log_now or not info.enabled) and not distributed.all_ok(not interrupt.requested, info):
+            logged, stop = end_of_step(
+                cfg, info, monitor, step, step_losses, lr, lambda: _sample_grid(model, fixed), save, interrupt
+            )
+            losses = logged or losses
+            if stop:
                 break
     monitor.close()
     return finish(cfg, info, interrupt.requested, step, start_step, t_loop, save)
 
 
 # -- helpers ------------------------------------------------------------------------------------------
+def end_of_step(cfg, info, monitor, step, step_losses, lr, sample_grid, save, interrupt):
+    """Bookkeeping after step `step` (both families): logs, a divergence check, sample grids,
+    checkpoints. Returns (the losses as floats when logged else None, whether to stop now)."""
+    monitor.step()
+    log_now = step % cfg.log_every == 0 or step == cfg.steps
+    losses = None
+    if log_now:
+        losses = {k: float(v) for k, v in step_losses.items()}
+        if not all(np.isfinite(v) for v in losses.values()):
+            raise ModelError(f"training diverged at step {step} (losses {losses}); try a lower --lr")
+        monitor.scalars(step, losses, lr)
+    if cfg.sample_every and (step % cfg.sample_every == 0 or step == cfg.steps):
+        monitor.samples(step, sample_grid())
+    if cfg.checkpoint_every and step % cfg.checkpoint_every == 0 and step < cfg.steps:
+        save(final=False)
+    # processes must stop at the same step, so in a multi-process run they agree at log steps
+    stop = (log_now or not info.enabled) and not distributed.all_ok(not interrupt.requested, info)
+    return losses, stop
+
+
 def finish(cfg, info, interrupted: bool, step: int, start_step: int, t_loop: float, save) -> Path:
     """End of a run, for both families: save and stop on Ctrl-C, else save the final style file."""
     if interrupted and step < cfg.steps:
