@@ -22,6 +22,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference_models import TransformerNet  # noqa: E402
 
+from portrait_style.engine.backends.ort_session import ort_session
 from portrait_style.engine.export import export_onnx  # noqa: E402
 from portrait_style.engine.model import Generator, count_macs  # noqa: E402
 from portrait_style.hardware import machine_name  # noqa: E402
@@ -35,12 +36,8 @@ def export_reference(model: torch.nn.Module, path: Path, size: int) -> None:
         )
 
 
-def session(path: Path, threads: int) -> ort.InferenceSession:
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    # Without this an idle session's threads spin and steal the cores from the one being timed.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+def session(path: Path, threads: int):
+    return ort_session(path, "cpu", threads=threads or None)
 
 
 def main() -> int:

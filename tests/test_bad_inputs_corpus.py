@@ -176,7 +176,25 @@ FAIL = [
     ),
     Case("mode-unknown", "video", (V, "{out}", "--model", FS, "--mode", "cartoon"), 2, "--mode"),
     Case("audio-unknown", "video", (V, "{out}", "--model", FS, "--audio", "mp3"), 2, "--audio"),
-    Case("backend-unknown", "video", (V, "{out}", "--model", FS, "--backend", "tensorrt"), 2, "--backend"),
+    Case("backend-unknown", "video", (V, "{out}", "--model", FS, "--backend", "tensorflow"), 2, "--backend"),
+    Case("backend-absent", "video", (V, "{out}", "--model", FS, "--backend", "tensorrt"), 4, "not available"),
+    Case(
+        "precision-unrun",
+        "video",
+        (V, "{out}", "--model", FS, "--backend", "onnxruntime", "--device", "cpu", "--precision", "bf16"),
+        2,
+        "no backend runs onnxruntime on cpu in bf16",
+    ),
+    Case(
+        "device-unknown", "video", (V, "{out}", "--model", FS, "--device", "gpu0"), 2, "unknown device 'gpu0'"
+    ),
+    Case(
+        "option-unknown",
+        "video",
+        (V, "{out}", "--model", FS, "--backend-option", "thread=2"),
+        2,
+        "unknown backend option 'thread'",
+    ),
     Case("style-and-model", "video", (V, "{out}", "--model", FS, "--style", "studio"), 2, "not allowed with"),
     Case("unknown-flag", "video", (V, "{out}", "--model", FS, "--frobnicate"), 2, "unrecognized arguments"),
     Case(

@@ -19,11 +19,10 @@ import cv2
 import numpy as np
 
 from portrait_style.config import FaceConfig, PipelineConfig
-from portrait_style.engine.backends import Backend, load_backend
-from portrait_style.engine.checkpoint import read_meta
+from portrait_style.engine.backends import Backend, BackendSpec, load_backend
 from portrait_style.engine.faces.geometry import face_table
 from portrait_style.engine.frame import FramePacket
-from portrait_style.engine.model import SIZE_MULTIPLE
+from portrait_style.engine.style_meta import SIZE_MULTIPLE, read_meta
 from portrait_style.engine.styles import resolve_style
 from portrait_style.errors import ModelError
 from portrait_style.options import MODES, check_face_config
@@ -46,7 +45,8 @@ class Stylizer:
     (wins over `style`). mode: "face" (stylize aligned face crops and paste them back) or "frame"
     (the whole frame); defaults to the mode the style was trained for. frame_size: in frame mode,
     stylize frames at this shorter side and scale the result back (0: as they come; default: the
-    style's own setting). backend/device: see `engine.backends` ("auto" picks the fastest available).
+    style's own setting). backend/device/precision: see `engine.backends` ("auto" picks the fastest
+    available); or pass a whole `BackendSpec` (options too) as `backend`.
 
     `stylize` tracks faces from call to call, as for consecutive video frames; call `reset()` before
     an unrelated image.
@@ -57,8 +57,9 @@ class Stylizer:
         style: str | None = None,
         model: str | None = None,
         mode: str | None = None,
-        backend: str = "auto",
+        backend: str | BackendSpec = "auto",
         device: str = "auto",
+        precision: str = "auto",
         faces: FaceConfig | None = None,
         frame_size: int | None = None,
     ):
@@ -70,7 +71,8 @@ class Stylizer:
         self.frame_size = self.meta.frame_size if frame_size is None else frame_size
         if self.frame_size < 0:
             raise ValueError(f"frame_size must be >= 0: {self.frame_size}")
-        self.backend: Backend = load_backend(self.style_path, backend, device)
+        spec = backend if isinstance(backend, BackendSpec) else BackendSpec(backend, device, precision)
+        self.backend: Backend = load_backend(self.style_path, spec)
         # Face crops are cut at the resolution the style was trained on, so its textures keep their scale.
         self.face_config = faces or FaceConfig(crop_size=self.meta.resolution)
         check_face_config(self.face_config)

@@ -46,23 +46,32 @@ def time_call(fn, runs: int, warmup: int = 5) -> dict:
 
 
 def bench_models(style_path: Path, sizes, runs: int) -> list[dict]:
-    from portrait_style.engine.backends import available_backends
+    from portrait_style.engine.backends import BackendSpec, available_backends, load_backend
 
     rows = []
     rng = np.random.default_rng(0)
     for kind in available_backends():
-        backend = kind.create(style_path)
+        backend = load_backend(style_path, BackendSpec(kind.name, kind.device))
         for size in sizes:
             batch = rng.integers(0, 256, (1, size, size, 3), dtype=np.uint8)
             stats = time_call(lambda b=batch, run=backend: run(b), runs)
-            rows.append({"backend": kind.name, "device": kind.device, "size": size, **stats})
+            spec = backend.spec
+            rows.append(
+                {
+                    "backend": kind.name,
+                    "device": kind.device,
+                    "precision": spec.precision,
+                    "size": size,
+                    **stats,
+                }
+            )
     return rows
 
 
 def bench_pipeline(cfg: BenchConfig, encode: EncodeConfig, pipeline: PipelineConfig) -> list[dict]:
     from portrait_style import jobs
     from portrait_style.api import Stylizer
-    from portrait_style.engine.checkpoint import read_meta
+    from portrait_style.engine.style_meta import read_meta
     from portrait_style.engine.styles import resolve_style
 
     # Face crops at the style's training resolution, as `stylize` does.

@@ -53,7 +53,7 @@ STYLE_HELP = "built-in style name (list them with `portrait-style styles`)"
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    from portrait_style.engine.backends import BACKEND_NAMES, DEVICES
+    from portrait_style.engine.backends import BACKEND_NAMES, DEVICES, OPTIONS, PRECISIONS
 
     group = p.add_mutually_exclusive_group()
     group.add_argument("--style", help=STYLE_HELP)
@@ -61,7 +61,34 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--backend", default="auto", choices=BACKEND_NAMES, help="inference runtime (default: auto)"
     )
-    p.add_argument("--device", default="auto", choices=DEVICES, help="default: auto (CUDA when present)")
+    p.add_argument(
+        "--device",
+        default="auto",
+        metavar="DEVICE",
+        help=f"{', '.join(DEVICES)} (default: auto, CUDA when present)",
+    )
+    p.add_argument(
+        "--precision",
+        default="auto",
+        choices=("auto", *PRECISIONS),
+        help="arithmetic precision (default: auto, the backend's own: fp16 on CUDA, fp32 on CPU)",
+    )
+    p.add_argument(
+        "--backend-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"repeatable; one of {', '.join(OPTIONS)} (each backend takes some: see README)",
+    )
+
+
+def backend_spec(args: argparse.Namespace):
+    """The BackendSpec the model arguments ask for (checked here, so a typo fails before any work)."""
+    from portrait_style.engine.backends import BackendSpec, resolve
+
+    spec = BackendSpec.parse(args.backend, args.device, args.precision, args.backend_option)
+    resolve(spec)
+    return spec
 
 
 def add_face_arguments(p: argparse.ArgumentParser) -> None:
@@ -130,7 +157,7 @@ def check_face_options(args: argparse.Namespace, mode: str) -> None:
 
 def make_stylizer(args: argparse.Namespace):
     from portrait_style.api import Stylizer
-    from portrait_style.engine.checkpoint import read_meta
+    from portrait_style.engine.style_meta import read_meta
     from portrait_style.engine.styles import resolve_style
 
     meta = read_meta(resolve_style(args.style, args.model))
@@ -139,8 +166,7 @@ def make_stylizer(args: argparse.Namespace):
         style=args.style,
         model=args.model,
         mode=args.mode,
-        backend=args.backend,
-        device=args.device,
+        backend=backend_spec(args),
         faces=face_config(args, crop_size=meta.resolution),
         frame_size=args.frame_size,
     )

@@ -1,5 +1,6 @@
 """Export a style to ONNX: a small pure function, plus a cache keyed by the weights' content.
 
+Importing this module does not import torch (a cached export is used without it).
 The graph is the generator's deployed `forward`: uint8 RGB NHWC in, uint8 RGB NHWC out, with batch,
 height and width dynamic (height and width multiples of 4), opset 18, one self-contained file.
 """
@@ -13,12 +14,14 @@ import os
 import tempfile
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import torch
-
-from portrait_style.engine import checkpoint
+from portrait_style.engine.style_meta import weights_digest
 from portrait_style.errors import OutputError
 from portrait_style.fileutil import atomic_path
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +34,8 @@ EXPORTER_VERSION = 2  # bump when the exported graph changes for the same weight
 
 def export_onnx(model: torch.nn.Module, path: str | os.PathLike, opset: int = OPSET) -> Path:
     """Write `model` (a uint8-NHWC generator or look) to `path` atomically."""
+    import torch
+
     from portrait_style.engine.faces.geometry import FACE_COLUMNS, MAX_FACES
 
     model = model.float().eval().cpu()
@@ -62,16 +67,56 @@ def cache_dir() -> Path:
     return Path(root)
 
 
-def cached_onnx(style_path: str | os.PathLike) -> Path:
+def convert_fp16(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+    """An FP16 copy of an exported graph: float16 weights and arithmetic, the same uint8 image in and out.
+
+    onnxconverter-common's `convert_float_to_float16(keep_io_types=True)` keeps float inputs (the face
+    table) float32 and leaves the ops it does not trust in FP16 (Resize among them) in FP32 behind casts.
+    Our own uint8 -> float casts still say float32 after it; they are turned to float16, or the graph
+    would not type-check. This is what TensorRT 11's strongly typed networks take as "FP16".
+    """
+    import onnx
+    from onnx import TensorProto
+    from onnxconverter_common import float16
+
+    model = onnx.load(str(source))
+    to_float = {
+        n.name for n in model.graph.node if n.op_type == "Cast" and _cast_target(n) == TensorProto.FLOAT
+    }
+    half = float16.convert_float_to_float16(model, keep_io_types=True)
+    for node in half.graph.node:
+        if node.name in to_float:
+            for attr in node.attribute:
+                if attr.name == "to":
+                    attr.i = TensorProto.FLOAT16
+    onnx.checker.check_model(half)
+    with atomic_path(target) as tmp:
+        onnx.save(half, str(tmp))
+    return Path(target)
+
+
+def _cast_target(node) -> int | None:
+    return next((a.i for a in node.attribute if a.name == "to"), None)
+
+
+ONNX_PRECISIONS = ("fp32", "fp16")
+
+
+def cached_onnx(style_path: str | os.PathLike, precision: str = "fp32") -> Path:
     """The ONNX file for a style checkpoint, exported once and reused while the weights are unchanged.
+
+    precision "fp16": the FP16 graph of `convert_fp16`, cached beside the FP32 one it is made from.
 
     Each entry has a sidecar `<entry>.sha256` ("<hex digest> <size>") written after the export. An
     entry whose bytes no longer match it (truncated, damaged, replaced) is removed and exported again,
     with a one-line warning; an entry without a sidecar (from an older version, or an export cut short
     between the two writes) must pass onnx.checker and have our input and output names first.
     """
-    digest = checkpoint.weights_digest(style_path)
-    name = f"{Path(style_path).stem}-{digest}-v{EXPORTER_VERSION}-op{OPSET}.onnx"
+    if precision not in ONNX_PRECISIONS:
+        raise ValueError(f"ONNX precision must be one of {ONNX_PRECISIONS}: {precision!r}")
+    digest = weights_digest(style_path)
+    tag = "" if precision == "fp32" else f"-{precision}"
+    name = f"{Path(style_path).stem}-{digest}-v{EXPORTER_VERSION}-op{OPSET}{tag}.onnx"
     target = cache_dir() / "onnx" / name
     if target.is_file():
         problem = _cache_entry_problem(target)
@@ -88,8 +133,13 @@ def cached_onnx(style_path: str | os.PathLike) -> Path:
             log.warning("ONNX cache entry %s is unusable (%s); exporting it again", target, problem)
             _remove_entry(target)
     if not target.is_file():
-        model, _ = checkpoint.load_style(style_path)
-        export_onnx(model, target)
+        if precision == "fp16":
+            convert_fp16(cached_onnx(style_path, "fp32"), target)
+        else:
+            from portrait_style.engine.checkpoint import load_style  # torch: only to export
+
+            model, _ = load_style(style_path)
+            export_onnx(model, target)
         _write_sidecar(target)
     return target
 
@@ -153,13 +203,14 @@ def _cache_entry_problem(entry: Path) -> str | None:
 def parity(model: torch.nn.Module, onnx_path: str | os.PathLike, size: int = 64, batch: int = 2) -> int:
     """Largest difference, in uint8 levels, between ONNX Runtime and PyTorch on the same random batch."""
     import numpy as np
-    import onnxruntime as ort
+    import torch
 
+    from portrait_style.engine.backends.ort_session import ort_session
     from portrait_style.engine.faces.geometry import no_faces
 
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (batch, size, size + 4, 3), dtype=np.uint8)
-    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    session = ort_session(onnx_path)
     feeds, extra = {INPUT_NAME: image}, ()
     if getattr(model, "uses_faces", False):  # a face-aware look: one face left of centre in image 0
         faces = no_faces(batch)

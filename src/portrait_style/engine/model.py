@@ -17,11 +17,15 @@ uses `generate`, which works on float NCHW images in [-1, 1].
 
 from __future__ import annotations
 
+import importlib
+
 import torch
 from torch import nn
 
-ARCH_NAME = "portrait-gen-v1"
-SIZE_MULTIPLE = 4  # input height and width must be multiples of this (two stride-2 stages)
+# SIZE_MULTIPLE: the generator has two stride-2 stages
+from portrait_style.engine.style_meta import ARCHITECTURES, GENERATOR_ARCH, SIZE_MULTIPLE  # noqa: F401
+
+ARCH_NAME = GENERATOR_ARCH
 
 
 def _conv(cin: int, cout: int, k: int = 3, stride: int = 1, groups: int = 1, reflect: bool = False):
@@ -109,21 +113,13 @@ class Generator(nn.Module):
         return y.to(torch.uint8).permute(0, 2, 3, 1)
 
 
-def _architectures() -> dict[str, type[nn.Module]]:
-    from portrait_style.look import model as look
-
-    return {ARCH_NAME: Generator, look.ARCH_NAME: look.LookNet}
-
-
-ARCHITECTURES: dict[str, type[nn.Module]] = _architectures()
-
-
 def build(arch: str, arch_args: dict) -> nn.Module:
     """Construct an architecture by name from the arguments a checkpoint stored next to its weights."""
     args = dict(arch_args)
     if "channels" in args:
         args["channels"] = tuple(args["channels"])
-    return ARCHITECTURES[arch](**args)
+    module, name = ARCHITECTURES[arch].split(":")
+    return getattr(importlib.import_module(module), name)(**args)
 
 
 def count_macs(model: nn.Module, example: torch.Tensor | None = None) -> int:

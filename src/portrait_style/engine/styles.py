@@ -16,7 +16,7 @@ import struct
 from collections.abc import Callable
 from pathlib import Path
 
-from portrait_style.engine.checkpoint import METADATA_KEY, StyleMeta, read_meta
+from portrait_style.engine.style_meta import METADATA_KEY, StyleMeta, read_meta
 from portrait_style.errors import ModelError
 from portrait_style.fileutil import atomic_path
 

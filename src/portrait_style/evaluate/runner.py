@@ -16,7 +16,7 @@ import torch
 from portrait_style.api import Stylizer, pad_to_multiple
 from portrait_style.engine import image_io
 from portrait_style.engine.backends.torch_backend import TorchBackend
-from portrait_style.engine.checkpoint import StyleMeta
+from portrait_style.engine.style_meta import StyleMeta
 from portrait_style.engine.video_io import VideoReader
 
 Transform = Callable[[np.ndarray], np.ndarray]
@@ -26,7 +26,7 @@ list_images = image_io.list_images
 
 def frame_stylizer(model: torch.nn.Module) -> Transform:
     """Whole-frame stylization with an in-memory generator: RGB uint8 (H, W, 3) -> same."""
-    backend = TorchBackend(model, "cpu")
+    backend = TorchBackend(model)
 
     def apply(image: np.ndarray) -> np.ndarray:
         h, w = image.shape[:2]

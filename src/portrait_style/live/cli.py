@@ -126,8 +126,8 @@ def style_list(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from portrait_style.api import Stylizer
-    from portrait_style.cli import check_face_options, face_config
-    from portrait_style.engine.checkpoint import read_meta
+    from portrait_style.cli import backend_spec, check_face_options, face_config
+    from portrait_style.engine.style_meta import read_meta
     from portrait_style.engine.styles import resolve_style
     from portrait_style.live.controls import LiveControls
     from portrait_style.live.session import StyleSwitcher, run_live
@@ -138,14 +138,14 @@ def run(args: argparse.Namespace) -> int:
     styles = style_list(args)
     first = read_meta(resolve_style(args.style, args.model))
     check_face_options(args, args.mode or first.mode)
+    spec = backend_spec(args)
 
     def make(style: str, mode: str) -> Stylizer:
         path = resolve_style(None, style) if args.model else resolve_style(style)
         return Stylizer(
             model=str(path),
             mode=mode,
-            backend=args.backend,
-            device=args.device,
+            backend=spec,
             faces=face_config(args, crop_size=read_meta(path).resolution),
             frame_size=args.frame_size,
         )

@@ -178,7 +178,7 @@ def _match_ok(match: str) -> bool:
 
 def validate(cfg: TrainConfig) -> None:
     """Reject settings that cannot work, with one line each, before anything slow happens."""
-    from portrait_style.engine.model import SIZE_MULTIPLE
+    from portrait_style.engine.style_meta import SIZE_MULTIPLE
     from portrait_style.trainer.diffaugment import check_policy
 
     cfg = with_family_defaults(cfg)

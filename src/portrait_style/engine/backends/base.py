@@ -6,15 +6,22 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from portrait_style.engine.backends.spec import BackendSpec
+
 
 class Backend(ABC):
     """Runs a style generator: uint8 RGB batch [N, H, W, 3] in, same shape and dtype out.
 
     H and W must be multiples of the generator's SIZE_MULTIPLE; callers pad (see `api.pad_to_multiple`).
+    `spec` is what it runs as, with nothing left on auto (set by `load_backend`).
     """
 
     name: str = "?"
-    device: str = "cpu"
+    spec: BackendSpec = BackendSpec()
+
+    @property
+    def device(self) -> str:
+        return self.spec.device
 
     @abstractmethod
     def __call__(self, batch: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
@@ -27,4 +34,6 @@ class Backend(ABC):
             self(dummy)
 
     def describe(self) -> str:
-        return f"{self.name} ({self.device})"
+        """e.g. 'onnxruntime (cpu, fp32, threads=2)'."""
+        opts = [f"{k}={v}" for k, v in sorted(self.spec.options.items())]
+        return f"{self.name} ({', '.join([self.spec.device, self.spec.precision, *opts])})"

@@ -1,4 +1,4 @@
-"""PyTorch backend: CPU float32, or CUDA fp16 with CUDA graphs replayed per input shape."""
+"""PyTorch backend: CPU, or CUDA in fp16/bf16/fp32 with CUDA graphs replayed per input shape."""
 
 from __future__ import annotations
 
@@ -6,38 +6,36 @@ import numpy as np
 import torch
 
 from portrait_style.engine.backends.base import Backend
+from portrait_style.engine.backends.spec import BackendSpec
+
+DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
 
 class TorchBackend(Backend):
     name = "torch"
 
-    def __init__(
-        self, model: torch.nn.Module, device: str = "cpu", half: bool | None = None, cuda_graphs: bool = True
-    ):
-        self.device = device
-        self.half = device.startswith("cuda") if half is None else half
-        self.model = model.eval().to(device)
-        if self.half:
-            self.model = self.model.half()
-        self.use_graphs = cuda_graphs and device.startswith("cuda")
+    def __init__(self, model: torch.nn.Module, spec: BackendSpec | None = None):
+        self.spec = spec or BackendSpec("torch", "cpu", "fp32")
+        cuda = self.spec.device.startswith("cuda")
+        self.model = model.eval().to(self.spec.device, DTYPES[self.spec.precision])
+        if self.spec.options.get("channels_last"):
+            self.model = self.model.to(memory_format=torch.channels_last)
+        self.use_graphs = cuda and self.spec.options.get("cuda_graphs", True)
         self._graphs: dict[tuple[int, ...], tuple[torch.cuda.CUDAGraph, torch.Tensor, torch.Tensor]] = {}
 
     @torch.inference_mode()
     def __call__(self, batch: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
-        if faces is not None and getattr(self.model, "uses_faces", False):
-            # face-aware looks: eager (no CUDA graph keyed by shape alone)
-            x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
-            dtype = torch.float16 if self.half else torch.float32
-            return self.model(x, torch.from_numpy(faces).to(self.device, dtype)).cpu().numpy()
-        if not self.device.startswith("cuda"):
-            return self.model(torch.from_numpy(np.ascontiguousarray(batch))).numpy()
         # A plain copy: the result is read back synchronously below, so a pinned, non-blocking upload
         # would only add a fresh page-locked allocation per frame.
-        x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
-        y = self._run_cuda(x)
-        return y.cpu().numpy()
+        x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.spec.device)
+        if faces is not None and getattr(self.model, "uses_faces", False):
+            # face-aware looks: eager (no CUDA graph keyed by shape alone)
+            table = torch.from_numpy(faces).to(self.spec.device, DTYPES[self.spec.precision])
+            return self.model(x, table).cpu().numpy()
+        return self.run_tensor(x).cpu().numpy()
 
-    def _run_cuda(self, x: torch.Tensor) -> torch.Tensor:
+    def run_tensor(self, x: torch.Tensor) -> torch.Tensor:
+        """uint8 NHWC tensor on this backend's device in, the same out (no host copies)."""
         if not self.use_graphs:
             return self.model(x)
         key = tuple(x.shape)

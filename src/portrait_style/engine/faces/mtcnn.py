@@ -41,15 +41,9 @@ class Detections:
 
 
 def _session(path: Path, threads: int):
-    import onnxruntime as ort  # deferred: importing onnxruntime costs ~0.3 s
+    from portrait_style.engine.backends.ort_session import ort_session
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    try:
-        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    except Exception as exc:  # onnxruntime raises its own exception types
-        raise ModelError(f"cannot load MTCNN net {path}: {exc}") from None
+    return ort_session(path, "cpu", threads=threads, inter_threads=1, what="MTCNN net")
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, threshold: float, method: str = "union") -> np.ndarray:
