@@ -74,7 +74,7 @@ BACKENDS: tuple[BackendKind, ...] = (
         "tensorrt",
         "cuda",
         ("fp16", "fp32"),
-        ("cuda_graphs", "max_batch", "max_side"),
+        ("cuda_graphs", "max_batch", "max_side", "workspace_mb"),
         _tensorrt_available,
         _tensorrt,
     ),
