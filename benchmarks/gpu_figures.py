@@ -10,7 +10,8 @@ What it measures (every section in the same process, so the figures share one ma
    a LookNet with default arguments and random weights: its cost does not depend on them) at 256x256
    and 1920x1080, batch 1 and 8, through the backend table (`load_backend`): torch CUDA fp32 / fp16 /
    bf16 (CUDA graphs and channels-last, the defaults), fp16 eager and fp16 NCHW at batch 1, ONNX
-   Runtime CUDA and TensorRT rows when they are available here (else recorded as not available).
+   Runtime CUDA and TensorRT rows when they are available here (else recorded as not available; a
+   TensorRT engine is built for every size and batch timed, which can take minutes the first time).
    Two paths per row: `device` (`run_tensor` on tensors already on the GPU, timed with CUDA events:
    the model alone) and `host` (numpy in, numpy out: upload + model + download, wall clock). Each
    config's batch-1 output is compared with the fp32 row's on the same image (max |diff| in levels).
@@ -289,7 +290,12 @@ def model_configs(plan: Plan) -> list[Config]:
         configs += [Config("torch", dev, "fp32", (("channels_last", False),), batch1_only=True)]
     gpu = dev if dev.startswith("cuda") else "cuda"
     configs += [Config("onnxruntime", gpu, p) for p in ("fp32", "fp16")]
-    configs += [Config("tensorrt", gpu, "fp16")]
+    # TensorRT's optimisation profile must cover every shape timed (its defaults fit the style's own mode)
+    profile = (
+        ("max_batch", max(plan.batches)),
+        ("max_side", max(max(s.height, s.width) for s in plan.sizes)),
+    )
+    configs += [Config("tensorrt", gpu, "fp16", profile)]
     return configs
 
 
