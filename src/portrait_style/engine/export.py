@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import tempfile
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -67,23 +69,29 @@ def cache_dir() -> Path:
     return Path(root)
 
 
-def convert_fp16(source: str | os.PathLike, target: str | os.PathLike) -> Path:
+def convert_fp16(source: str | os.PathLike, target: str | os.PathLike, keep_fp32: Iterable[str] = ()) -> Path:
     """An FP16 copy of an exported graph: float16 weights and arithmetic, the same uint8 image in and out.
 
     onnxconverter-common's `convert_float_to_float16(keep_io_types=True)` keeps float inputs (the face
     table) float32 and leaves the ops it does not trust in FP16 (Resize among them) in FP32 behind casts.
     Our own uint8 -> float casts still say float32 after it; they are turned to float16, or the graph
     would not type-check. This is what TensorRT 11's strongly typed networks take as "FP16".
+
+    keep_fp32: names of nodes to leave in FP32 as well, weights included (its `node_block_list`), e.g.
+    those whose activations overflow FP16, as `portrait-style calibrate` finds them.
     """
     import onnx
     from onnx import TensorProto
     from onnxconverter_common import float16
 
+    keep = list(dict.fromkeys(keep_fp32))
     model = onnx.load(str(source))
     to_float = {
-        n.name for n in model.graph.node if n.op_type == "Cast" and _cast_target(n) == TensorProto.FLOAT
+        n.name
+        for n in model.graph.node
+        if n.op_type == "Cast" and _cast_target(n) == TensorProto.FLOAT and n.name not in keep
     }
-    half = float16.convert_float_to_float16(model, keep_io_types=True)
+    half = float16.convert_float_to_float16(model, keep_io_types=True, node_block_list=keep or None)
     for node in half.graph.node:
         if node.name in to_float:
             for attr in node.attribute:
@@ -95,6 +103,32 @@ def convert_fp16(source: str | os.PathLike, target: str | os.PathLike) -> Path:
     return Path(target)
 
 
+def keep_fp32_record(style_path: str | os.PathLike) -> Path:
+    """Where `calibrate` records the nodes a style's FP16 graph keeps in FP32 (JSON list of names)."""
+    return cache_dir() / "onnx" / f"{Path(style_path).stem}-{weights_digest(style_path)}.fp16-keep.json"
+
+
+def read_keep_fp32(style_path: str | os.PathLike) -> tuple[str, ...]:
+    """The recorded node names, or () when calibrate found none (or the record is unreadable)."""
+    try:
+        names = json.loads(keep_fp32_record(style_path).read_text())
+    except (OSError, ValueError):
+        return ()
+    return tuple(str(n) for n in names) if isinstance(names, list) else ()
+
+
+def write_keep_fp32(style_path: str | os.PathLike, names: Iterable[str]) -> None:
+    """Record `names` for `cached_onnx(style_path, "fp16")`; an empty list removes the record."""
+    record, names = keep_fp32_record(style_path), list(dict.fromkeys(names))
+    if not names:
+        with contextlib.suppress(OSError):
+            record.unlink()
+        return
+    record.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(record) as tmp:
+        tmp.write_text(json.dumps(names, indent=1) + "\n")
+
+
 def _cast_target(node) -> int | None:
     return next((a.i for a in node.attribute if a.name == "to"), None)
 
@@ -102,10 +136,14 @@ def _cast_target(node) -> int | None:
 ONNX_PRECISIONS = ("fp32", "fp16")
 
 
-def cached_onnx(style_path: str | os.PathLike, precision: str = "fp32") -> Path:
+def cached_onnx(
+    style_path: str | os.PathLike, precision: str = "fp32", keep_fp32: Iterable[str] | None = None
+) -> Path:
     """The ONNX file for a style checkpoint, exported once and reused while the weights are unchanged.
 
     precision "fp16": the FP16 graph of `convert_fp16`, cached beside the FP32 one it is made from.
+    keep_fp32 (fp16 only): nodes left in FP32; None: those `calibrate` recorded for these weights
+    (`read_keep_fp32`), none when it has not run. A graph with kept nodes is its own cache entry.
 
     Each entry has a sidecar `<entry>.sha256` ("<hex digest> <size>") written after the export. An
     entry whose bytes no longer match it (truncated, damaged, replaced) is removed and exported again,
@@ -116,6 +154,11 @@ def cached_onnx(style_path: str | os.PathLike, precision: str = "fp32") -> Path:
         raise ValueError(f"ONNX precision must be one of {ONNX_PRECISIONS}: {precision!r}")
     digest = weights_digest(style_path)
     tag = "" if precision == "fp32" else f"-{precision}"
+    keep: tuple[str, ...] = ()
+    if precision == "fp16":
+        keep = read_keep_fp32(style_path) if keep_fp32 is None else tuple(dict.fromkeys(keep_fp32))
+        if keep:
+            tag += "-keep" + hashlib.sha256("\n".join(keep).encode()).hexdigest()[:8]
     name = f"{Path(style_path).stem}-{digest}-v{EXPORTER_VERSION}-op{OPSET}{tag}.onnx"
     target = cache_dir() / "onnx" / name
     if target.is_file():
@@ -134,7 +177,7 @@ def cached_onnx(style_path: str | os.PathLike, precision: str = "fp32") -> Path:
             _remove_entry(target)
     if not target.is_file():
         if precision == "fp16":
-            convert_fp16(cached_onnx(style_path, "fp32"), target)
+            convert_fp16(cached_onnx(style_path, "fp32"), target, keep)
         else:
             from portrait_style.engine.checkpoint import load_style  # torch: only to export
 
