@@ -12,12 +12,11 @@ import dataclasses
 import json
 import sys
 import tempfile
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import numpy as np
-
+from portrait_style.calibrate.timing import model_latency as bench_models
+from portrait_style.calibrate.timing import time_call  # noqa: F401 - bench's public name, kept
 from portrait_style.config import EncodeConfig, FaceConfig, PipelineConfig
 from portrait_style.hardware import machine_name
 
@@ -31,54 +30,23 @@ class BenchConfig:
     clips: tuple[str, ...] = ()
     modes: tuple[str, ...] = ("face", "frame")
     faces: FaceConfig = field(default_factory=FaceConfig)
-
-
-def time_call(fn, runs: int, warmup: int = 5) -> dict:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    ms = np.array(samples) * 1000
-    return {"median_ms": float(np.median(ms)), "p95_ms": float(np.percentile(ms, 95)), "runs": runs}
-
-
-def bench_models(style_path: Path, sizes, runs: int) -> list[dict]:
-    from portrait_style.engine.backends import BackendSpec, available_backends, load_backend
-
-    rows = []
-    rng = np.random.default_rng(0)
-    for kind in available_backends():
-        backend = load_backend(style_path, BackendSpec(kind.name, kind.device))
-        for size in sizes:
-            batch = rng.integers(0, 256, (1, size, size, 3), dtype=np.uint8)
-            stats = time_call(lambda b=batch, run=backend: run(b), runs)
-            spec = backend.spec
-            rows.append(
-                {
-                    "backend": kind.name,
-                    "device": kind.device,
-                    "precision": spec.precision,
-                    "size": size,
-                    **stats,
-                }
-            )
-    return rows
+    use_profile: bool = True  # pipeline rows: this machine's calibration profile, when there is one
 
 
 def bench_pipeline(cfg: BenchConfig, encode: EncodeConfig, pipeline: PipelineConfig) -> list[dict]:
     from portrait_style import jobs
     from portrait_style.api import Stylizer
+    from portrait_style.calibrate.profile import stylizer_settings
     from portrait_style.engine.style_meta import read_meta
     from portrait_style.engine.styles import resolve_style
 
     # Face crops at the style's training resolution, as `stylize` does.
-    resolution = read_meta(resolve_style(cfg.style, cfg.model)).resolution
-    faces = dataclasses.replace(cfg.faces, crop_size=resolution)
-    stylizers = {
-        mode: Stylizer(style=cfg.style, model=cfg.model, mode=mode, faces=faces) for mode in cfg.modes
+    style_path = resolve_style(cfg.style, cfg.model)
+    faces = dataclasses.replace(cfg.faces, crop_size=read_meta(style_path).resolution)
+    profiled = stylizer_settings if cfg.use_profile else (lambda path, mode: {})
+    stylizers = {  # with this machine's calibration profile for the mode, when there is one
+        mode: Stylizer(model=str(style_path), mode=mode, faces=faces, **profiled(style_path, mode))
+        for mode in cfg.modes
     }
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -157,6 +125,7 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--modes", default="face,frame", help="pipeline modes to time")
     p.add_argument("--yunet-model", help="YuNet .onnx for the face detector")
     p.add_argument("--json", help="write the full report here")
+    p.add_argument("--no-profile", action="store_true", help="pipeline rows: ignore the calibration profile")
     p.add_argument(
         "--live",
         action="store_true",
@@ -190,6 +159,7 @@ def run(args: argparse.Namespace) -> int:
         clips=tuple(args.clip),
         modes=tuple(m for m in args.modes.split(",") if m),
         faces=FaceConfig(yunet_model=args.yunet_model),
+        use_profile=not args.no_profile,
     )
     report = run_benchmark(cfg)
     print_tables(report)

@@ -53,6 +53,7 @@ STYLE_HELP = "built-in style name (list them with `portrait-style styles`)"
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
+    from portrait_style.calibrate.profile import add_profile_argument
     from portrait_style.engine.backends import BACKEND_NAMES, DEVICES, OPTIONS, PRECISIONS
 
     group = p.add_mutually_exclusive_group()
@@ -80,6 +81,7 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help=f"repeatable; one of {', '.join(OPTIONS)} (each backend takes some: see README)",
     )
+    add_profile_argument(p)
 
 
 def backend_spec(args: argparse.Namespace):
@@ -157,18 +159,21 @@ def check_face_options(args: argparse.Namespace, mode: str) -> None:
 
 def make_stylizer(args: argparse.Namespace):
     from portrait_style.api import Stylizer
+    from portrait_style.calibrate.profile import run_settings
     from portrait_style.engine.style_meta import read_meta
     from portrait_style.engine.styles import resolve_style
 
-    meta = read_meta(resolve_style(args.style, args.model))
+    style_path = resolve_style(args.style, args.model)
+    meta = read_meta(style_path)
     check_face_options(args, args.mode or meta.mode)
+    spec, frame_size = run_settings(args, style_path, args.mode or meta.mode)  # flags, or the calibration
     return Stylizer(
         style=args.style,
         model=args.model,
         mode=args.mode,
-        backend=backend_spec(args),
+        backend=spec,
         faces=face_config(args, crop_size=meta.resolution),
-        frame_size=args.frame_size,
+        frame_size=frame_size,
     )
 
 
@@ -299,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_styles_parser(sub)
     add_export_parser(sub)
     add_bench_parser(sub)
+    from portrait_style.calibrate import cli as calibrate_cli
     from portrait_style.evaluate import cli as evaluate_cli
     from portrait_style.live import cli as live_cli
     from portrait_style.trainer import cli as trainer_cli
@@ -306,6 +312,7 @@ def build_parser() -> argparse.ArgumentParser:
     trainer_cli.register(sub)
     evaluate_cli.register(sub)
     live_cli.register(sub)
+    calibrate_cli.register(sub)
     return parser
 
 

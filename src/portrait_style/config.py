@@ -88,3 +88,30 @@ class LiveConfig:
     snapshot_dir: str = "."
     virtualcam_device: str | None = None  # e.g. /dev/video10; None: the first v4l2loopback device
     overlay: bool = True
+
+
+@dataclass(frozen=True)
+class CalibrateConfig:
+    """`portrait-style calibrate`: which reduced precisions are safe for a style, and which setting of this
+    machine reaches a frame rate (see calibrate/)."""
+
+    fps: float = 30.0  # the frame rate the tuning aims for
+    # A reduced precision is refused (and never chosen) when its output, against the same runtime's FP32
+    # output on the same frames, is below this PSNR (over every pixel of every frame) ...
+    min_psnr_db: float = 40.0
+    max_abs_error: int = 16  # ... or differs anywhere by more than this many uint8 levels, or hits NaN/Inf
+    # ONNX FP16: a node is kept in FP32 when its FP32 activations (inputs or outputs) on the check frames
+    # reach this magnitude (FP16's largest finite value is 65504; half of it leaves room for other frames)
+    fp16_activation_limit: float = 32752.0
+    fp16_weight_limit: float = 1.0e4  # ... or when a weight exceeds this (onnxconverter-common clamps to it)
+    check_frames: int = 4  # frames the precision check runs (evenly spaced over --frames, else synthetic)
+    check_side: int = 256  # their shorter side in frame mode (face mode: the style's crop size)
+    synthetic_size: tuple[int, int] = (1280, 720)  # width, height of the synthetic frames (no --frames)
+    frame_sizes: tuple[int, ...] = (0, 1080, 720, 540, 360)  # frame mode working sizes tried (0: full)
+    face_batches: tuple[int, ...] = (1, 2, 4)  # face mode: faces stylized per frame, one batch
+    runs: int = 10  # timed runs per candidate (median and p95)
+    warmup: int = 2
+    quick_runs: int = 3  # --quick
+    quick_warmup: int = 1
+    # a candidate whose first run already takes this many frame budgets (1/fps) is not timed further
+    give_up_factor: float = 3.0

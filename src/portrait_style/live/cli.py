@@ -126,6 +126,7 @@ def style_list(args: argparse.Namespace) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from portrait_style.api import Stylizer
+    from portrait_style.calibrate.profile import run_settings
     from portrait_style.cli import backend_spec, check_face_options, face_config
     from portrait_style.engine.style_meta import read_meta
     from portrait_style.engine.styles import resolve_style
@@ -138,16 +139,17 @@ def run(args: argparse.Namespace) -> int:
     styles = style_list(args)
     first = read_meta(resolve_style(args.style, args.model))
     check_face_options(args, args.mode or first.mode)
-    spec = backend_spec(args)
+    backend_spec(args)  # a bad backend flag fails here, before the camera opens
 
     def make(style: str, mode: str) -> Stylizer:
         path = resolve_style(None, style) if args.model else resolve_style(style)
+        spec, frame_size = run_settings(args, path, mode)  # the flags, or this machine's calibration
         return Stylizer(
             model=str(path),
             mode=mode,
             backend=spec,
             faces=face_config(args, crop_size=read_meta(path).resolution),
-            frame_size=args.frame_size,
+            frame_size=frame_size,
         )
 
     controls = LiveControls(styles, mode=args.mode or first.mode, overlay=cfg.overlay)
