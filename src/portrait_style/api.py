@@ -20,7 +20,7 @@ import numpy as np
 
 from portrait_style.config import FaceConfig, PipelineConfig
 from portrait_style.engine.backends import Backend, BackendSpec, load_backend
-from portrait_style.engine.faces.geometry import face_table
+from portrait_style.engine.faces.geometry import SteadyFaceTables
 from portrait_style.engine.frame import FramePacket
 from portrait_style.engine.style_meta import SIZE_MULTIPLE, read_meta
 from portrait_style.engine.styles import resolve_style
@@ -84,6 +84,7 @@ class Stylizer:
             from portrait_style.engine.faces.tracker import FaceTracker
 
             self.tracker = FaceTracker(make_detector(self.face_config), self.face_config)
+        self.steady_faces = SteadyFaceTables(fps=self.face_config.smooth_fps) if self.look_faces else None
 
     @property
     def name(self) -> str:
@@ -93,6 +94,8 @@ class Stylizer:
         """Forget tracked faces (a new video, or an unrelated image)."""
         if self.tracker is not None:
             self.tracker.reset()
+        if self.steady_faces is not None:
+            self.steady_faces.reset()
 
     def warmup(self) -> None:
         size = self.face_config.crop_size
@@ -120,7 +123,7 @@ class Stylizer:
         faces = None
         if self.look_faces:
             h, w = packet.image.shape[:2]  # frame-relative: the same table for the padded work copy
-            faces = face_table(packet.faces, h, w)[None]
+            faces = self.steady_faces(packet.faces, h, w, self._time(packet))[None]
         packet.styled = self.backend(packet.crops, faces) if len(packet.crops) else packet.crops
         return packet
 

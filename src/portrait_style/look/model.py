@@ -59,6 +59,11 @@ def _pwl(knots: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     return v0 + frac * (v1 - v0), (v1 - v0) * (k - 1)
 
 
+def frame_axis(n: int, like: torch.Tensor) -> torch.Tensor:
+    """[n] centres of n equal cells across the frame, in -1..1 (frame-relative coordinates)."""
+    return (torch.arange(n, dtype=like.dtype, device=like.device) + 0.5) * (2.0 / n) - 1.0
+
+
 def face_field(faces: torch.Tensor, gy: torch.Tensor, gx: torch.Tensor) -> torch.Tensor:
     """[N, FACE_FEATURES, h, w]: a soft field around each face and its offsets, summed over the faces.
 
@@ -91,17 +96,32 @@ class LookNet(nn.Module):
         uses_faces: bool = False,
         max_faces: int = MAX_FACES,
         context: bool = True,
+        chroma: bool = False,
+        local: bool = True,
+        regions: bool = False,
+        adaptive: bool = True,
     ):
         super().__init__()
         self.arch_args = {
             "grid": grid, "hidden": hidden, "knots": knots, "embed": embed,
-            "uses_faces": uses_faces, "max_faces": max_faces, "context": context,
+            "uses_faces": uses_faces, "max_faces": max_faces, "context": context, "chroma": chroma,
+            "local": local, "regions": regions, "adaptive": adaptive,
         }  # fmt: skip
+        if regions and not uses_faces:
+            raise ValueError("a look with face and background regions needs uses_faces")
         self.grid, self.knots, self.uses_faces, self.max_faces = grid, knots, uses_faces, max_faces
         # context: the local changes may depend on the colours around a pixel (glow, local contrast).
         # Without it they depend only on position, faces and the image's statistics: smooth fields of
         # light that cannot make halos, the safer choice when the style photos are of other scenes.
         self.context = context
+        # chroma: a last per-image 3x3 mix that keeps luma and scales chroma by exp(log_saturation): a
+        # greyscale look is one parameter away (its detail, toning and local colour lose their chroma too)
+        self.chroma = chroma
+        # local: the grid's per-place gain and offset. Without it the look is one colour function per
+        # image, the same all over the frame: nothing can appear around a head that was not in the
+        # colours already (the choice for style photos framed unlike the content: other backdrops)
+        self.local = local
+        self.log_saturation = nn.Parameter(torch.zeros(1)) if chroma else None
         self.register_buffer("luma", torch.tensor(LUMA).view(1, 3, 1, 1), persistent=False)
         # base colour function (identity at the start), adapted per image by the stats MLP. Tone curves
         # are monotone, as any a photographer would draw: a start value plus positive steps.
@@ -110,12 +130,28 @@ class LookNet(nn.Module):
         self.curve_steps = nn.Parameter(torch.full((3, knots - 1), float(step.expm1().log())))  # softplus^-1
         self.toning = nn.Parameter(torch.zeros(3, knots))  # colour offset as a function of luma
         self.mix = nn.Parameter(torch.eye(3))
-        n_adapt = 6 + 3 + 3 * (knots - 1) + 3 * knots + 9
+        # regions: a second colour function for the background, blended with the first (the face's) by
+        # a soft field around each face: light and colour that differ between a face and its backdrop
+        # (a key light, a darker bluer backdrop) without a halo, because each region keeps a full tone
+        # curve (dark hair stays dark) instead of one gain and offset for everything near a head
+        self.regions = regions
+        # adaptive: the colour functions move with each image's statistics (auto levels, exposure);
+        # without it every frame gets the same functions: no flicker from that, and nothing to learn
+        # from style photos whose content, not look, differs from frame to frame
+        self.adaptive = adaptive
+        if regions:
+            self.bg_curve_start = nn.Parameter(self.curve_start.detach().clone())
+            self.bg_curve_steps = nn.Parameter(self.curve_steps.detach().clone())
+            self.bg_toning = nn.Parameter(self.toning.detach().clone())
+            self.bg_mix = nn.Parameter(self.mix.detach().clone())
+        n_adapt = 6 + 3 + 3 * (knots - 1) + 3 * knots + 9 + (1 if chroma else 0)
         self.stats_mlp = nn.Sequential(
             nn.Linear(N_STATS, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU()
         )
         self.adapt = _zero_linear(hidden, n_adapt)
         self.embed = nn.Linear(hidden, embed)
+        if not local:
+            return
         # grid network: cell features -> gain and offset per channel
         n_in = 12 + 3 + (FACE_FEATURES if uses_faces else 0) + embed
         self.grid_net = nn.Sequential(
@@ -138,19 +174,48 @@ class LookNet(nn.Module):
         lum = torch.stack([luma.mean(1), luma.std(1), luma.amax(1) - luma.amin(1)], dim=1)
         return torch.cat([mean, std, low, high, lum], dim=1) * 2.0 - 1.0
 
-    def _colour_weights(self, h: torch.Tensor):
+    def colour_parameters(self) -> list[tuple[nn.Parameter, ...]]:
+        """(curve start, curve steps, toning, mix) of each region: the face's (or the only one) first."""
+        face = (self.curve_start, self.curve_steps, self.toning, self.mix)
+        if not self.regions:
+            return [face]
+        return [face, (self.bg_curve_start, self.bg_curve_steps, self.bg_toning, self.bg_mix)]
+
+    def _colour_weights(self, h: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
+        """Each region's colour function for each image: its base plus the image's adaptation."""
         n, k = h.shape[0], self.knots
-        delta = self.adapt(h)
-        gain, bias, d0, ds, dt, dm = torch.split(delta, [3, 3, 3, 3 * (k - 1), 3 * k, 9], dim=1)
-        start = self.curve_start + d0.view(n, 3, 1)
-        steps = F.softplus(self.curve_steps + ds.view(n, 3, k - 1))
-        curves = torch.cat([start, start + torch.cumsum(steps, dim=2)], dim=2)
-        toning = self.toning + dt.view(n, 3, k)
-        mix = self.mix + dm.view(n, 3, 3)
-        return torch.exp(gain).view(n, 3, 1, 1), bias.view(n, 3, 1, 1), curves, toning, mix
+        delta = self.adapt(h) if self.adaptive else None
+        sizes = [3, 3, 3, 3 * (k - 1), 3 * k, 9]
+        if delta is None:
+            delta = h.new_zeros(n, sum(sizes))
+        gain, bias, d0, ds, dt, dm = torch.split(delta[:, : sum(sizes)], sizes, dim=1)
+        out = []
+        for curve_start, curve_steps, base_toning, base_mix in self.colour_parameters():
+            start = curve_start + d0.view(n, 3, 1)
+            steps = F.softplus(curve_steps + ds.view(n, 3, k - 1))
+            curves = torch.cat([start, start + torch.cumsum(steps, dim=2)], dim=2)
+            toning = base_toning + dt.view(n, 3, k)
+            mix = base_mix + dm.view(n, 3, 3)
+            out.append((torch.exp(gain).view(n, 3, 1, 1), bias.view(n, 3, 1, 1), curves, toning, mix))
+        return out
+
+    def face_weight(self, faces: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
+        """[N, 1, h, w] share of the face region at each block (1 on a face, 0 far from every face)."""
+        n, _, h, w = like.shape
+        if faces is None:
+            return like.new_zeros(n, 1, h, w)
+        gy = ((torch.arange(h, dtype=like.dtype, device=like.device) + 0.5) * (2.0 / h) - 1.0).view(
+            1, 1, h, 1
+        )
+        gx = ((torch.arange(w, dtype=like.dtype, device=like.device) + 0.5) * (2.0 / w) - 1.0).view(
+            1, 1, 1, w
+        )
+        # exp(-d^2 / 4), d in half face heights: 0.8 at the face's edge, 0.37 a face height away (hair,
+        # neck), 0.1 at one and a half
+        return face_field(faces, gy, gx)[:, :1].clamp(1e-12, 1.0).sqrt()
 
     def _grid_coefficients(self, mu: torch.Tensor, faces: torch.Tensor | None):
-        """Per-channel gain and offset on the block grid, plus the colour-function weights."""
+        """Per-channel gain and offset on the block grid, the colour-function weights, the stats embedding."""
         g = self.grid
         t = F.interpolate(mu, size=(4 * g, 4 * g), mode="bilinear", align_corners=False)
         cells = F.avg_pool2d(t, 4)
@@ -161,8 +226,10 @@ class LookNet(nn.Module):
             F.avg_pool2d(cells, max(1, g // 4)), size=(g, g), mode="bilinear", align_corners=False
         )
         h = self.stats_mlp(self._stats(cells, cells_sq))
+        if not self.local:
+            return 1.0, 0.0, self._colour_weights(h), h
         n = mu.shape[0]
-        axis = (torch.arange(g, dtype=mu.dtype, device=mu.device) + 0.5) * (2.0 / g) - 1.0
+        axis = frame_axis(g, mu)
         gy, gx = axis.view(1, 1, g, 1), axis.view(1, 1, 1, g)
         gy_, gx_ = gy.expand(n, 1, g, g), gx.expand(n, 1, g, g)
         feats = [cells, spread, ctx1, ctx2, gx_, gy_, gx_ * gx_ + gy_ * gy_]
@@ -176,7 +243,15 @@ class LookNet(nn.Module):
             feats[:4] = [torch.zeros_like(f) for f in feats[:4]]
         coef = self.grid_out(self.grid_net(torch.cat(feats, 1)))
         coef = F.interpolate(coef, size=mu.shape[2:], mode="bilinear", align_corners=False)
-        return torch.exp(coef[:, :3]), coef[:, 3:], self._colour_weights(h)
+        return torch.exp(coef[:, :3]), coef[:, 3:], self._colour_weights(h), h
+
+    def _chroma_mix(self, h: torch.Tensor) -> torch.Tensor:
+        """[N, 3, 3]: keeps luma (rows of ones x luma weights) and scales what is left by the saturation."""
+        log_sat = self.log_saturation + (self.adapt(h)[:, -1] if self.adaptive else 0.0)
+        sat = torch.exp(log_sat).view(-1, 1, 1)
+        grey = torch.ones(3, 1, dtype=h.dtype, device=h.device) @ self.luma.view(1, 3)
+        eye = torch.eye(3, dtype=h.dtype, device=h.device)
+        return grey + sat * (eye - grey)
 
     def _colour(self, mu: torch.Tensor, weights) -> tuple[torch.Tensor, torch.Tensor]:
         """The colour function on block means, and its per-channel slope."""
@@ -201,8 +276,13 @@ class LookNet(nn.Module):
         upsample of the maps straight to full resolution took more than half of the whole graph.
         """
         mu = F.avg_pool2d(x, BLOCK) * (1.0 / 255.0)  # [N, 3, H/4, W/4]
-        gain, shift, weights = self._grid_coefficients(mu, faces)
-        colour, slope = self._colour(mu, weights)
+        gain, shift, weights, h = self._grid_coefficients(mu, faces)
+        colour, slope = self._colour(mu, weights[0])
+        if self.regions:  # background colour function where the faces' field fades
+            w = self.face_weight(faces, mu)
+            bg_colour, bg_slope = self._colour(mu, weights[1])
+            colour = bg_colour + w * (colour - bg_colour)
+            slope = bg_slope + w * (slope - bg_slope)
         s = gain * slope
         b = (gain * colour + shift - s * mu) * 255.0 + offset
 
@@ -210,7 +290,10 @@ class LookNet(nn.Module):
             half = F.interpolate(m, scale_factor=BLOCK // 2, mode="bilinear", align_corners=False)
             return F.interpolate(half, scale_factor=2, mode="nearest")
 
-        return x * full(s) + full(b)
+        out = x * full(s) + full(b)
+        if self.chroma:  # one batched 3x3 matrix product per pixel
+            out = torch.matmul(self._chroma_mix(h), out.flatten(2)).view_as(out)
+        return out
 
     # -- training graph: float NHWC in [0, 1] -----------------------------------------------------------
     def render(self, x: torch.Tensor, faces: torch.Tensor | None = None) -> torch.Tensor:

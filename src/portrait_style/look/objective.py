@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from portrait_style.look.model import face_field
+from portrait_style.look.model import face_field, frame_axis
 
 # Weight of each feature group: colour is what a look is about; detail is weighted up because local
 # contrast is a small signal next to colour; position and faces tell where a change belongs.
@@ -47,8 +47,7 @@ def pixel_features(y: torch.Tensor, faces: torch.Tensor | None, weights: dict | 
     """[N, D, H, W] features of images y ([N, 3, H, W], RGB in [0, 1])."""
     weights = WEIGHTS if weights is None else weights
     n, _, h, w = y.shape
-    gy = ((torch.arange(h, dtype=y.dtype, device=y.device) + 0.5) * (2.0 / h) - 1.0).view(1, 1, h, 1)
-    gx = ((torch.arange(w, dtype=y.dtype, device=y.device) + 0.5) * (2.0 / w) - 1.0).view(1, 1, 1, w)
+    gy, gx = frame_axis(h, y).view(1, 1, h, 1), frame_axis(w, y).view(1, 1, 1, w)
     surround = _blur(y, 0.06)
     mean = y.mean(dim=(2, 3), keepdim=True)
     std = y.std(dim=(2, 3), keepdim=True)
@@ -83,5 +82,10 @@ def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: int, gener
 
 def curve_roughness(model) -> torch.Tensor:
     """Second differences of the base tone and toning curves: a gentle prior towards smooth curves."""
-    steps = F.softplus(model.curve_steps)
-    return (steps[:, 1:] - steps[:, :-1]).pow(2).sum() + 10.0 * model.toning.diff(n=2, dim=1).pow(2).sum()
+    total = 0.0
+    for _, curve_steps, toning, _ in model.colour_parameters():
+        steps = F.softplus(curve_steps)
+        total = (
+            total + (steps[:, 1:] - steps[:, :-1]).pow(2).sum() + 10.0 * toning.diff(n=2, dim=1).pow(2).sum()
+        )
+    return total

@@ -19,6 +19,7 @@ import torch
 from portrait_style.engine.checkpoint import StyleMeta, save_style
 from portrait_style.look import objective
 from portrait_style.look.data import FrameSet, load_frames
+from portrait_style.look.init import init_from_statistics
 from portrait_style.look.model import ARCH_NAME, LookNet
 from portrait_style.trainer import distributed, run_files
 from portrait_style.trainer.config import TrainConfig
@@ -51,19 +52,21 @@ def train_look(
     run_dir = Path(cfg.out_dir)
 
     # -- data ----------------------------------------------------------------------------------------
+    find_faces = cfg.look_faces or cfg.look_init == "face-statistics"
+
     def load(role: str, paths) -> FrameSet:
         source = cfg.content_dir if role == "content" else cfg.style_dir
         return load_frames(
-            paths, role, source, cfg.size, cfg.look_faces, Path(cfg.cache_dir), cfg.face_detector, progress
+            paths, role, source, cfg.size, find_faces, Path(cfg.cache_dir), cfg.face_detector, progress
         )
 
     content = distributed.main_first(lambda: load("content", content_paths), info)
     style = distributed.main_first(lambda: load("style", style_paths), info)
     device = info.device
     content_images = content.images.to(device)
-    content_faces = None if content.faces is None else content.faces.to(device)
+    content_faces = content.faces.to(device) if cfg.look_faces else None
     weights = objective.feature_weights(cfg.look_position, cfg.look_match)
-    pool = _style_pool(style, cfg.seed, weights).to(device)
+    pool = _style_pool(style, cfg.seed, weights, cfg.look_faces).to(device)
     if info.is_main:
         log.info(
             "look: %d content frames, %d style frames (%d style pixels in the pool)%s",
@@ -72,7 +75,21 @@ def train_look(
 
     # -- model ---------------------------------------------------------------------------------------
     torch.manual_seed(cfg.seed)
-    net = LookNet(grid=cfg.look_grid, uses_faces=cfg.look_faces, context=cfg.look_context).to(device)
+    net = LookNet(
+        grid=cfg.look_grid,
+        uses_faces=cfg.look_faces,
+        context=cfg.look_context,
+        chroma=cfg.look_chroma,
+        local=cfg.look_local,
+        regions=cfg.look_regions,
+        adaptive=cfg.look_adaptive,
+    ).to(device)
+    if cfg.look_init != "identity" and checkpoint is None:
+        seeded = torch.Generator().manual_seed(cfg.seed)
+        regions = (content.faces, style.faces) if cfg.look_init == "face-statistics" else (None, None)
+        start = init_from_statistics(net, content.images, style.images, seeded, *regions)
+        if info.is_main:
+            log.info("look: started from the sets' statistics (%s): %s", cfg.look_init, start)
     render = _Render(net)
     if info.enabled:
         render = torch.nn.parallel.DistributedDataParallel(render)
@@ -142,15 +159,15 @@ def train_look(
     return finish(cfg, info, interrupt.requested, step, start_step, t_loop, save)
 
 
-def _style_pool(style: FrameSet, seed: int, weights: dict) -> torch.Tensor:
+def _style_pool(style: FrameSet, seed: int, weights: dict, faces: bool) -> torch.Tensor:
     """Feature vectors of up to STYLE_POOL_PIXELS random pixels of every style frame."""
     gen = torch.Generator().manual_seed(seed)
     rows = []
     with torch.no_grad():
         for start in range(0, len(style.images), 16):
             images = style.images[start : start + 16]
-            faces = None if style.faces is None else style.faces[start : start + 16]
-            feats = objective.pixel_features(images, faces, weights)
+            table = style.faces[start : start + 16] if faces else None
+            feats = objective.pixel_features(images, table, weights)
             count = min(STYLE_POOL_PIXELS, feats.shape[2] * feats.shape[3])
             rows.append(objective.sample_pixels(feats, count, gen))
     return torch.cat(rows)

@@ -19,6 +19,7 @@ FEW_SHOT_MAX = 10  # a style folder with this many images or fewer is learned fr
 DIFFAUGMENT_MAX = 1000  # style sets smaller than this get DiffAugment on the discriminator's inputs
 
 FAMILIES = ("look", "generator")
+LOOK_INITS = ("identity", "statistics", "face-statistics")
 # What each model family assumes when a setting is left unset (None): a look is fitted in minutes on
 # whole frames; the generator is a GAN over face crops that wants a GPU and many steps.
 FAMILY_DEFAULTS = {
@@ -100,6 +101,33 @@ class TrainConfig:
         "look: local changes may depend on the surrounding colours (glow, local contrast); --no-look-context"
         " keeps them to smooth fields of position, faces and image statistics (no halos; for style photos"
         " of other people or scenes)",
+    )
+    look_chroma: bool = _f(
+        False,
+        "look: a last per-image saturation mix (luma kept, chroma scaled): a greyscale or strongly"
+        " (de)saturated look is one parameter away",
+    )
+    look_init: str = _f(
+        "identity",
+        "look: start from the 'identity' or from the two sets' 'statistics' (a tone curve matching their"
+        " luma, saturation and toning from their chroma: a classical colour transfer to refine);"
+        " 'face-statistics' takes them from the skin around detected faces only (style photos of other"
+        " backdrops)",
+    )
+    look_regions: bool = _f(
+        False,
+        "look: a face region and a background region, each with its own colour function, blended by a"
+        " soft field around each face (a key light on the face, another tone behind it); needs --look-faces",
+    )
+    look_adaptive: bool = _f(
+        True,
+        "look: colour functions that follow each image's statistics (auto levels, exposure);"
+        " --no-look-adaptive: the same for every frame (steadier; for style photos unlike yours)",
+    )
+    look_local: bool = _f(
+        True,
+        "look: place-dependent gain and offset (vignette, light on the face, glow); --no-look-local: one"
+        " colour function per image, the same all over the frame (style photos framed unlike yours)",
     )
     look_grid: int = _f(16, "look: side of the frame-relative context grid")
     look_pixels: int = _f(128, "look: pixels per image compared with the style set at each step")
@@ -193,6 +221,11 @@ def validate(cfg: TrainConfig) -> None:
             "look_faces belongs to the look family (--family look)",
         ),
         (cfg.look_grid >= 4, f"look_grid must be >= 4: {cfg.look_grid}"),
+        (not cfg.look_regions or cfg.look_faces, "look_regions needs look_faces (--look-faces)"),
+        (
+            cfg.look_init in LOOK_INITS,
+            f"look_init must be one of {', '.join(LOOK_INITS)}: '{cfg.look_init}'",
+        ),
         (0.0 <= cfg.look_position <= 10.0, f"look_position must be in [0, 10]: {cfg.look_position}"),
         (
             _match_ok(cfg.look_match),

@@ -27,8 +27,10 @@ from portrait_style.trainer.config import TrainConfig, dump_toml
 CHECKPOINT_FORMAT = 1
 # settings a checkpoint's tensors depend on: a resumed run must not change them
 SHAPE_FIELDS = (
-    "family", "look_faces", "look_grid", "look_context", "mode", "size", "gen_channels", "gen_blocks",
-    "gen_expansion", "d_channels", "d_layers", "spectral_norm", "nce_layers", "nce_dim",
+    "family", "look_faces", "look_grid", "look_context", "look_chroma", "look_local", "look_regions",
+    "look_adaptive", "mode", "size",
+    "gen_channels",
+    "gen_blocks", "gen_expansion", "d_channels", "d_layers", "spectral_norm", "nce_layers", "nce_dim",
 )  # fmt: skip
 
 

@@ -32,3 +32,37 @@ def face_table(faces: Sequence[Face], height: int, width: int, max_faces: int = 
 
 def no_faces(batch: int, max_faces: int = MAX_FACES) -> np.ndarray:
     return np.zeros((batch, max_faces, FACE_COLUMNS), np.float32)
+
+
+class SteadyFaceTables:
+    """Face tables for a look whose light follows the faces, steadier than the tracker's boxes.
+
+    The tracker's boxes are smoothed for pasting crops back, where a pixel of jitter is invisible; light
+    spread over a whole face is not: the same few-pixel wobble of box size and centre makes the lit
+    region breathe. Measured 2026-11-29 on GRID swiz3n with the face-aware `studio` look: flicker ratio
+    1.14 with the tracker's boxes, 1.03 with one fixed table, 1.055 with this filter at 0.3 Hz / beta 2,
+    1.04 at 0.1 Hz / beta 1 (the defaults). So each track's (cx, cy, size) gets a second, slower One-Euro
+    filter (still faces: hard smoothing; moving faces: the cutoff rises with speed, so the light keeps
+    up, about a quarter of a second behind at half a frame width per second).
+    """
+
+    def __init__(self, min_cutoff: float = 0.1, beta: float = 1.0, fps: float = 30.0):
+        self.min_cutoff, self.beta, self.fps = min_cutoff, beta, fps
+        self.reset()
+
+    def reset(self) -> None:
+        self._filters: dict[int, object] = {}
+        self._frame = 0
+
+    def __call__(self, faces: Sequence[Face], height: int, width: int, t: float | None = None) -> np.ndarray:
+        from portrait_style.engine.faces.smoothing import OneEuroFilter
+
+        t = self._frame / self.fps if t is None else t
+        self._frame += 1
+        table = face_table(faces, height, width)
+        ids = [f.track_id for f in sorted(faces, key=lambda f: -(f.box[3] - f.box[1]))][: len(table)]
+        for row, track in zip(table, ids, strict=False):
+            steady = self._filters.setdefault(track, OneEuroFilter(self.min_cutoff, self.beta))
+            row[:3] = steady(row[:3], t)
+        self._filters = {k: v for k, v in self._filters.items() if k in ids}  # tracks that ended
+        return table
