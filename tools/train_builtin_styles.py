@@ -5,16 +5,16 @@
 
 Identity splits follow the data README: content = London ids < 120 (neutral and smiling) + Canada;
 `studio` learns from congress_color and `mono` from congress_bw with disjoint Congress ids (congress_bw
-is a subset of congress_color, so its ids are split in two by a hash); `starry-night` is few-shot from
-one painting. London ids >= 120, pixabay_aligned_eval, webcam_cc0 and the videos are never used.
+is a subset of congress_color, so its ids are split in two by a hash); `high-key` from one Congress
+colour still; `starry-night` is few-shot from one painting. London ids >= 120, pixabay_aligned_eval,
+webcam_cc0 and the videos are never used.
 
-All three are still the generator family: as looks they were worse by eye (notes at `studio` and
-`mono`). The CPU commands behind the shipped files:
-    --size 128 --d-channels 32 --threads 2 --method cut --steps 1000 --only mono          (2026-11-23)
-    --size 128 --d-channels 32 --threads 2 --method cut --steps 1800 --only studio        (2026-11-24)
+`studio`, `mono` and `high-key` are looks (whole frame, minutes on a CPU); `starry-night` is the
+generator family (a painting's strokes are not a colour function). The CPU commands behind the files:
+    --threads 2 --only studio --only mono --only high-key                                 (2026-11-29)
     --size 128 --d-channels 32 --threads 2 --method cut --steps 1500 --only starry-night  (2026-11-24)
 The generator first learns to copy its input (a short L1 warm-up), so the adversarial budget goes into
-the look rather than into learning to draw a face at all.
+the painting rather than into learning to draw a face at all.
 """
 
 from __future__ import annotations
@@ -52,34 +52,63 @@ class Builtin:
     frame_size_factor: int = 0  # frame mode runs at this many training sizes (0: full frames)
 
 
+# What the two photographic looks share: started from the sets' statistics, then refined by matching
+# colour distributions, with no per-image adaptation (the same function on every frame: no flicker from
+# it, and the style photos differ from the content in people and backdrops, not only in look).
+PHOTO_LOOK = (
+    ("look_init", "statistics"),
+    ("look_match", "colour"),
+    ("look_position", 0.0),
+    ("look_context", False),
+    ("look_adaptive", False),
+    ("steps", 300),
+)
+# ... and the face-aware ones: one colour function for the skin, one for the backdrop, blended by a soft
+# field around each face; their statistics from the skin and from what is far from every face.
+FACE_LOOK = (
+    ("look_faces", True),
+    ("look_regions", True),
+    ("look_local", False),
+    ("look_init", "face-statistics"),
+    ("look_match", "colour,faces"),
+)
+
 BUILTINS = (
     Builtin(
         "studio",
         "studio.txt",
-        "US Congress official-portrait look (aim: formal key light, cool backdrop tones)",
+        "US Congress official-portrait look: the face lit, the backdrop darker and cooler (a learned look)",
         "CC BY 4.0 (content photos); style photos public domain (US GPO)",
         f"{LONDON_CANADA}; style: official US Congress portraits (public domain)",
-        # Still the generator (CUT + CycleGAN's L1 identity loss, which stopped a drift to painting the
-        # backdrop's blue over skin). As a look (2026-11-29, face-aware, 400-800 steps) it was worse by
-        # eye: matching London portraits to Congress ones by colour and position painted a blue halo
-        # round the head and orange blotches on the skin, and with surroundings, detail and statistics
-        # matched too it solarized faces. The two sets differ in framing, clothes and backdrop, not
-        # only in look: the look family needs style photos of the same kind of picture for that.
-        family="generator",
-        default_mode="face",
-        settings=(("lambda_idt_l1", 5.0),),
+        # Tried before (2026-11-29) as a look from the identity, matching colour and position: a blue
+        # halo round the head and orange skin; one colour function for the whole frame from the whole
+        # images' statistics: orange faces on teal backdrops (the two sets differ in backdrop and
+        # clothes, so whole-image statistics mix backdrop into skin). Face and background regions, each
+        # from its own statistics, are what worked; refining them with per-image adaptation on solarized
+        # hair and drew a ring round the head, so adaptation is off.
+        settings=(*PHOTO_LOOK, *FACE_LOOK),
     ),
     Builtin(
         "mono",
         "mono.txt",
-        "Greyscale official-portrait look (Congress black-and-white photos)",
+        "Greyscale official-portrait look (Congress black-and-white photos; a learned look)",
         "CC BY 4.0 (content photos); style photos public domain",
         f"{LONDON_CANADA}; style: US Congress black-and-white portraits (public domain)",
-        # Still the generator. As a look (2026-11-29) it was worse by eye: with every feature matched
-        # it solarized faces and drew halos round heads; colour alone (--look-match colour
-        # --no-look-context, 1500 steps) gave a moody, slightly tinted grey on London faces but
-        # glowing, blocky patches on the webcam portraits. See `studio` for why.
-        family="generator",
+        # From the identity (2026-11-29) 600 steps of matching left chroma 1.4-4.3 (a tinted grey); the
+        # chroma mix started from the statistics is grey from the first step. Local maps stay on: they
+        # learn the darker edges of the style photos.
+        settings=(*PHOTO_LOOK, ("look_chroma", True)),
+    ),
+    Builtin(
+        "high-key",
+        "still.txt",
+        "High-key portrait look learned from one still: a pale, lifted face before a dark violet backdrop",
+        "CC BY 4.0 (content photos); style photo public domain (US GPO)",
+        f"{LONDON_CANADA}; style: one official US Congress portrait (B001210, public domain)",
+        # The one-reference-still workflow ("make my video look like this frame"). Tried first with a
+        # landscape (dark hair came out light grey) and with paintings (Turner's Shipwreck: faces sunk
+        # in amber; Matisse: orange faces): a still of the same kind of picture is what works.
+        settings=(*PHOTO_LOOK, *FACE_LOOK, ("size", 128)),
     ),
     Builtin(
         "starry-night",
@@ -122,9 +151,8 @@ def write_splits(data: Path, work: Path) -> None:
         "studio.txt": studio,
         "mono.txt": mono,
         "starry.txt": [data / "styles" / "paintings_pd" / "starry_night.jpg"],
-        # one landscape as a look's reference still: tried 2026-11-29, not shipped (dark hair came out
-        # light grey: matching a portrait's colours to one photo of another scene is not enough)
-        "golden.txt": [data / "negatives" / "pixabay_noface" / "mountains-615428_640.jpg"],
+        # the reference still of `high-key` (one of the colour photos of the ids `mono` learns from)
+        "still.txt": [data / "portraits" / "congress_color" / "B001210.jpg"],
     }
     for name, paths in lists.items():
         (work / name).write_text("".join(f"{p.resolve()}\n" for p in paths))

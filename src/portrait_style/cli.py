@@ -53,7 +53,6 @@ STYLE_HELP = "built-in style name (list them with `portrait-style styles`)"
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    from portrait_style.calibrate.profile import add_profile_argument
     from portrait_style.engine.backends import BACKEND_NAMES, DEVICES, OPTIONS, PRECISIONS
 
     group = p.add_mutually_exclusive_group()
@@ -81,7 +80,11 @@ def add_model_arguments(p: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help=f"repeatable; one of {', '.join(OPTIONS)} (each backend takes some: see README)",
     )
-    add_profile_argument(p)
+    p.add_argument(
+        "--no-profile",
+        action="store_true",
+        help="ignore this machine's calibration profile (`portrait-style calibrate`) for the style",
+    )
 
 
 def backend_spec(args: argparse.Namespace):
@@ -166,7 +169,10 @@ def make_stylizer(args: argparse.Namespace):
     style_path = resolve_style(args.style, args.model)
     meta = read_meta(style_path)
     check_face_options(args, args.mode or meta.mode)
-    spec, frame_size = run_settings(args, style_path, args.mode or meta.mode)  # flags, or the calibration
+    mode = args.mode or meta.mode  # the flags, or this machine's calibration profile for them
+    spec, frame_size = run_settings(
+        backend_spec(args), args.frame_size, style_path, mode, not args.no_profile
+    )
     return Stylizer(
         style=args.style,
         model=args.model,

@@ -16,7 +16,6 @@ Importing this module imports neither torch nor onnxruntime (the CLI imports it 
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from portrait_style.engine.backends.spec import BackendSpec
 from portrait_style.errors import OutputError, PortraitStyleError
 
 FORMAT = 1
@@ -89,7 +89,7 @@ def save_profile(report: dict, style_path: str | os.PathLike, mode: str) -> Path
 @dataclass(frozen=True)
 class Profile:
     path: Path
-    spec: object  # BackendSpec
+    spec: BackendSpec
     frame_size: int | None  # frame mode: the working size chosen; None in face mode
     report: dict
 
@@ -104,7 +104,7 @@ def find_profile(
 ) -> Profile | None:
     """This machine's profile for these weights in this mode, or None. A profile that cannot be used
     (damaged, from another version, naming a backend this machine lacks) is skipped with one line."""
-    from portrait_style.engine.backends import BackendSpec, resolve
+    from portrait_style.engine.backends import resolve
 
     path = profile_path(style_path, mode)
     if not path.is_file():
@@ -129,27 +129,17 @@ def find_profile(
 
 
 # -- use -------------------------------------------------------------------------------------------------
-def add_profile_argument(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--no-profile",
-        action="store_true",
-        help="ignore this machine's calibration profile (`portrait-style calibrate`) for the style",
-    )
-
-
-def backend_flags_left_default(args: argparse.Namespace) -> bool:
-    return (args.backend, args.device, args.precision) == ("auto", "auto", "auto") and not args.backend_option
-
-
 def run_settings(
-    args: argparse.Namespace, style_path: str | os.PathLike, mode: str, say: Callable[[str], None] = _stderr
-):
-    """(BackendSpec, frame_size) for a run: the flags', or the calibration profile's where the flags were
-    left on their defaults (see the module docstring); says on stderr when a profile is used."""
-    from portrait_style.cli import backend_spec
-
-    spec, frame_size = backend_spec(args), args.frame_size
-    if getattr(args, "no_profile", False) or not backend_flags_left_default(args):
+    spec: BackendSpec,
+    frame_size: int | None,
+    style_path: str | os.PathLike,
+    mode: str,
+    use_profile: bool = True,
+    say: Callable[[str], None] = _stderr,
+) -> tuple[BackendSpec, int | None]:
+    """(BackendSpec, frame_size) for a run: what was asked, or the calibration profile's where the
+    backend was left all on auto (see the module docstring); says on stderr when a profile is used."""
+    if not use_profile or spec != BackendSpec():
         return spec, frame_size
     profile = find_profile(style_path, mode, say)
     if profile is None:

@@ -143,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
 
     def make(style: str, mode: str) -> Stylizer:
         path = resolve_style(None, style) if args.model else resolve_style(style)
-        spec, frame_size = run_settings(args, path, mode)  # the flags, or this machine's calibration
+        # the flags, or this machine's calibration profile for them
+        spec, frame_size = run_settings(backend_spec(args), args.frame_size, path, mode, not args.no_profile)
         return Stylizer(
             model=str(path),
             mode=mode,

@@ -179,15 +179,35 @@ def _sample_grid(net: LookNet, fixed: torch.Tensor, faces: torch.Tensor | None) 
     return make_grid([fixed * 2 - 1, out * 2 - 1])
 
 
+def _describe(cfg: TrainConfig) -> str:
+    """What the trained look can do, in words, from the settings that shaped it."""
+    parts = ["pixelwise tone curves and colour"]
+    if cfg.look_regions:
+        parts.append("one colour function for the faces and one for the backdrop")
+    if cfg.look_chroma:
+        parts.append("a saturation mix")
+    if cfg.look_local:
+        where = "local context, frame position" if cfg.look_context else "frame position"
+        parts.append(f"place-dependent light from {where}{', face position' if cfg.look_faces else ''}")
+    if cfg.look_adaptive:
+        parts.append("weights adapted to each image's statistics")
+    return "; ".join(parts)
+
+
 def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final) -> StyleMeta:
     from portrait_style.trainer.train import training_record
 
     method = (
-        "look model (pixelwise colour, tone and light from local context, frame position"
-        f"{', face position' if cfg.look_faces else ''} and image-adaptive weights), fitted unpaired by"
-        f" sliced-Wasserstein matching of pixel features ({cfg.look_projections} projections,"
-        f" {cfg.look_pixels} pixels per image)"
+        f"look model ({_describe(cfg)}), fitted unpaired by sliced-Wasserstein matching of pixel features"
+        + (f" ({cfg.look_match}; {cfg.look_projections} projections, {cfg.look_pixels} pixels per image)")
     )
+    if cfg.look_init != "identity":
+        where = (
+            "the skin and the backdrop around detected faces"
+            if cfg.look_init == "face-statistics"
+            else "whole images"
+        )
+        method = f"{method}, started from the two sets' colour statistics ({where})"
     training = training_record(cfg, step, info, content, style, wall_time_s, losses, final, method)
     return StyleMeta(
         name=cfg.name,
