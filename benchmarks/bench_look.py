@@ -1,10 +1,12 @@
-"""Look model latency on whole frames through ONNX Runtime (CPU), next to the generator in the same run.
+"""Look latency on whole frames through ONNX Runtime (CPU), next to the generator in the same run.
 
-    python benchmarks/bench_look.py [--style-file FILE.safetensors] [--runs 30]
+    python benchmarks/bench_look.py [--runs 30] [--onnx NAME=FILE.onnx ...]
 
-Prints median and p95 milliseconds per frame at 640x360, 1280x720 and 1920x1080, batch 1, for a look
-(a trained file, or a freshly initialised LookNet: the graph and its cost do not depend on the weights)
-and the generator at 640x360 for scale.
+Median and p95 milliseconds per frame, batch 1, at 640x360, 1280x720 and 1920x1080 for: a freshly
+initialised LookNet (every part on: the graph and its cost do not depend on the weights), each built-in
+look, any extra exported graph given with --onnx (e.g. an older export, for a before/after in one run),
+and the generator at 640x360 for scale. Rounds are interleaved (each model once per round), so a
+background load that comes and goes touches every model alike.
 """
 
 from __future__ import annotations
@@ -16,45 +18,47 @@ from pathlib import Path
 
 import numpy as np
 
-from portrait_style.bench import machine_name
 from portrait_style.engine.backends.onnxruntime_backend import OnnxRuntimeBackend
 from portrait_style.engine.checkpoint import load_style
 from portrait_style.engine.export import export_onnx
 from portrait_style.engine.model import Generator
-from portrait_style.look.model import LookNet
+from portrait_style.engine.style_meta import read_meta
+from portrait_style.engine.styles import builtin_styles
+from portrait_style.hardware import machine_name
+from portrait_style.look.model import ARCH_NAME, LookNet
 
-
-def timed(backend, frame: np.ndarray, runs: int) -> tuple[float, float]:
-    backend(frame)
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        backend(frame)
-        times.append((time.perf_counter() - start) * 1000)
-    return float(np.median(times)), float(np.percentile(times, 95))
+SIZES = ((360, 640), (720, 1280), (1080, 1920))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--style-file", help="a trained look (default: a new LookNet)")
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--onnx", action="append", default=[], metavar="NAME=FILE", help="extra graph")
     args = parser.parse_args()
-    look = load_style(args.style_file)[0] if args.style_file else LookNet()
     rng = np.random.default_rng(0)
     print(f"machine: {machine_name()}")
     with tempfile.TemporaryDirectory() as tmp:
-        models = {"look": export_onnx(look, Path(tmp) / "look.onnx")}
-        models["generator"] = export_onnx(Generator(), Path(tmp) / "gen.onnx")
-        backends = {name: OnnxRuntimeBackend(path) for name, path in models.items()}
-        for name, (h, w) in [
-            ("look", (360, 640)),
-            ("look", (720, 1280)),
-            ("look", (1080, 1920)),
-            ("generator", (360, 640)),
-        ]:
-            frame = rng.integers(0, 256, (1, h, w, 3), dtype=np.uint8)
-            median, p95 = timed(backends[name], frame, args.runs)
-            print(f"| {name} | {w}x{h} | {median:.1f} | {p95:.1f} |")
+        graphs = {"LookNet (all parts)": export_onnx(LookNet(), Path(tmp) / "look.onnx")}
+        for name, path in builtin_styles().items():
+            if read_meta(path).arch == ARCH_NAME:
+                graphs[f"look `{name}`"] = export_onnx(load_style(path)[0], Path(tmp) / f"{name}.onnx")
+        graphs.update(dict(item.split("=", 1) for item in args.onnx))
+        backends = {name: OnnxRuntimeBackend(path) for name, path in graphs.items()}
+        cases = [(name, size) for size in SIZES for name in backends]
+        cases.append(("generator", (360, 640)))
+        backends["generator"] = OnnxRuntimeBackend(export_onnx(Generator(), Path(tmp) / "gen.onnx"))
+        frames = {size: rng.integers(0, 256, (1, *size, 3), dtype=np.uint8) for size in SIZES}
+        times: dict = {case: [] for case in cases}
+        for case in cases:  # warm-up
+            backends[case[0]](frames[case[1]])
+        for _ in range(args.runs):
+            for name, size in cases:
+                start = time.perf_counter()
+                backends[name](frames[size])
+                times[(name, size)].append((time.perf_counter() - start) * 1000)
+    print("| model | frame | median ms | p95 ms |\n|---|---|---:|---:|")
+    for (name, (h, w)), samples in times.items():
+        print(f"| {name} | {w}x{h} | {np.median(samples):.1f} | {np.percentile(samples, 95):.1f} |")
     return 0
 
 
