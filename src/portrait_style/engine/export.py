@@ -31,7 +31,7 @@ OPSET = 18
 INPUT_NAME = "image"
 FACES_NAME = "faces"  # face tables, for looks whose light follows the faces (engine/faces/geometry.py)
 OUTPUT_NAME = "styled"
-EXPORTER_VERSION = 3  # bump when the exported graph changes for the same weights
+EXPORTER_VERSION = 4  # bump when the exported graph changes for the same weights (3: an NHWC graph, slower)
 
 
 def export_onnx(model: torch.nn.Module, path: str | os.PathLike, opset: int = OPSET) -> Path:

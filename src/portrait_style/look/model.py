@@ -267,19 +267,17 @@ class LookNet(nn.Module):
         return y, slope
 
     def _look(self, x: torch.Tensor, faces: torch.Tensor | None, offset: float) -> torch.Tensor:
-        """[N, H, W, 3] values 0..255 -> the look, 0..255 (+ offset), unclipped.
+        """[N, 3, H, W] values 0..255 -> the look, 0..255 (+ offset), unclipped.
 
         out = y + s * (x - mu) = s * x + (y - s * mu). Both maps are brought to half resolution
-        bilinearly; every 2x2 group of pixels then shares them, by broadcasting over a [N, H/2, 2, W/2,
-        2, 3] view of the frame (no full-size map is ever written): neighbouring blocks blend instead of
-        meeting at an edge, and the full-resolution work is one multiply and one add per value, all in
-        the frame's own NHWC layout (no transposes at full size). Measured at 1080p through ONNX Runtime
-        (2 cores): a bilinear upsample of the maps straight to full resolution took more than half of
-        the first graph; see benchmarks/RESULTS.md for this one.
+        bilinearly, then to full resolution by repetition, so every 2x2 group of pixels shares them:
+        neighbouring blocks blend instead of meeting at an edge, and the full-resolution work is one
+        multiply and one add per value. Measured at 1080p through ONNX Runtime (2 cores): a bilinear
+        upsample of the maps straight to full resolution took more than half of the whole graph; a graph
+        in NHWC that broadcast the half-size maps over a [N, H/2, 2, W/2, 2, 3] view (no full-size maps,
+        no transposes) took 74 ms against this one's 42 (2026-11-29, benchmarks/bench_look.py).
         """
-        n, height, width, _ = x.shape
-        blocks = x.view(n, height // BLOCK, BLOCK, width // BLOCK, BLOCK, 3).mean(dim=(2, 4))
-        mu = blocks.permute(0, 3, 1, 2) * (1.0 / 255.0)  # [N, 3, H/4, W/4]
+        mu = F.avg_pool2d(x, BLOCK) * (1.0 / 255.0)  # [N, 3, H/4, W/4]
         gain, shift, weights, h = self._grid_coefficients(mu, faces)
         colour, slope = self._colour(mu, weights[0])
         if self.regions:  # background colour function where the faces' field fades
@@ -290,23 +288,24 @@ class LookNet(nn.Module):
         s = gain * slope
         b = (gain * colour + shift - s * mu) * 255.0 + offset
 
-        def shared(m: torch.Tensor) -> torch.Tensor:  # [N, 3, H/4, W/4] -> [N, H/2, 1, W/2, 1, 3]
+        def full(m: torch.Tensor) -> torch.Tensor:
             half = F.interpolate(m, scale_factor=BLOCK // 2, mode="bilinear", align_corners=False)
-            return half.permute(0, 2, 3, 1).unsqueeze(2).unsqueeze(4)
+            return F.interpolate(half, scale_factor=2, mode="nearest")
 
-        pairs = x.view(n, height // 2, 2, width // 2, 2, 3)
-        out = (pairs * shared(s) + shared(b)).view(n, height, width, 3)
+        out = x * full(s) + full(b)
         if self.chroma:  # one batched 3x3 matrix product per pixel
-            out = torch.matmul(out.view(n, -1, 3), self._chroma_mix(h).transpose(1, 2)).view_as(out)
+            out = torch.matmul(self._chroma_mix(h), out.flatten(2)).view_as(out)
         return out
 
     # -- training graph: float NHWC in [0, 1] -----------------------------------------------------------
     def render(self, x: torch.Tensor, faces: torch.Tensor | None = None) -> torch.Tensor:
         """Float RGB [N, H, W, 3] in [0, 1] -> the look, same shape (unclipped; H, W multiples of BLOCK)."""
-        return self._look(x * 255.0, faces, 0.0) * (1.0 / 255.0)
+        out = self._look(x.permute(0, 3, 1, 2) * 255.0, faces, 0.0) * (1.0 / 255.0)
+        return out.permute(0, 2, 3, 1)
 
     # -- deployed graph -------------------------------------------------------------------------------
     def forward(self, image: torch.Tensor, faces: torch.Tensor | None = None) -> torch.Tensor:
         """uint8 RGB [N, H, W, 3] (+ faces [N, F, 4] for a face-aware look) -> uint8 RGB [N, H, W, 3]."""
-        x = image.to(self.mix.dtype)
-        return self._look(x, faces, 0.5).clamp(0.0, 255.0).to(torch.uint8)  # + 0.5: the cast rounds
+        x = image.permute(0, 3, 1, 2).to(self.mix.dtype)  # layout changes happen on bytes: 4x cheaper
+        y = self._look(x, faces, 0.5).clamp(0.0, 255.0).to(torch.uint8)  # + 0.5: the cast rounds
+        return y.permute(0, 2, 3, 1)
