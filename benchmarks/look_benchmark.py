@@ -49,6 +49,14 @@ SETTINGS = {
     # The look model on the same CPU: scored at 128², trained at the family's 64² on the whole content
     # set each step (about 0.2 s a step on 2 cores).
     "cpu-look": {"size": 128, "train_size": 64, "steps": 400, "batch_size": 96},
+    # the same, started from the two sets' colour statistics (look/init.py) instead of the identity
+    "cpu-look-stats": {
+        "size": 128,
+        "train_size": 64,
+        "steps": 400,
+        "batch_size": 96,
+        "look_init": "statistics",
+    },
     "gpu": {"size": 256, "steps": 20000, "batch_size": 8},
 }
 FAMILIES = {"look": "look model", "generator": "GAN"}  # --family -> the model's name in the report
@@ -198,6 +206,8 @@ def train_model(
     from portrait_style.trainer.train import train
 
     extra = {"look_faces": look_name in FACE_LOOKS} if family == "look" else {}
+    if "look_init" in setting:
+        extra["look_init"] = setting["look_init"]
     cfg = TrainConfig(
         content_dir=str(prepared["content_dir"]),
         style_dir=str(prepared["style_dir"]),

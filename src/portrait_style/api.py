@@ -14,6 +14,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -83,7 +84,10 @@ class Stylizer:
             from portrait_style.engine.faces.detectors import make_detector
             from portrait_style.engine.faces.tracker import FaceTracker
 
-            self.tracker = FaceTracker(make_detector(self.face_config), self.face_config)
+            tracking = self.face_config
+            if self.look_faces:  # no face in view: look for one as often as a tracked one is checked
+                tracking = replace(tracking, search_every=max(tracking.search_every, tracking.detect_every))
+            self.tracker = FaceTracker(make_detector(tracking), tracking)
         self.steady_faces = SteadyFaceTables(fps=self.face_config.smooth_fps) if self.look_faces else None
 
     @property

@@ -25,6 +25,10 @@ class FaceConfig:
     min_face_size: int = 40  # pixels, shorter side of the box
     max_faces: int = 8
     detect_every: int = 5  # full detection every k frames, optical-flow tracking in between
+    # while no face is tracked, detect every this many frames: 1 for face mode (a face that appears is
+    # stylized at once); a look whose light follows the faces uses detect_every (its light fades in
+    # anyway): on Tears of Steel, with frames without faces, detection every frame cost 15 ms a frame
+    search_every: int = 1
     crop_size: int = 256  # side of the aligned square crop fed to the generator
     # crop side / face size, face size = max(2 x inter-ocular, 1.8 x eye-to-mouth) as in FFHQ's alignment:
     # 2.0 is FFHQ's framing (whole head, hair, chin), 2.2 leaves a little more room around it

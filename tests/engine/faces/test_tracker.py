@@ -114,3 +114,25 @@ def test_smoothing_steadies_a_still_face_with_detection_noise(mtcnn, astronaut, 
         smooth.append(tracker.update(noisy, t=k / 30 if timestamps else None)[0].landmarks)
     raw_jitter = np.abs(np.diff(raw, axis=0)).mean()
     assert np.abs(np.diff(smooth, axis=0)).mean() < 0.6 * raw_jitter
+
+
+@pytest.mark.parametrize("search_every, calls", [(1, 10), (5, 2)])
+def test_without_a_face_the_search_runs_every_search_every_frames(mtcnn, search_every, calls):
+    detector = CountingDetector(mtcnn)
+    tracker = FaceTracker(detector, FaceConfig(detect_every=5, search_every=search_every))
+    blank = np.full((120, 160, 3), 90, np.uint8)
+    for _ in range(10):
+        assert tracker.update(blank) == []
+    assert detector.calls == calls  # the first frame is always searched
+
+
+def test_a_face_aware_look_searches_for_faces_only_every_detect_every_frames(tmp_path):
+    from portrait_style.api import Stylizer
+    from portrait_style.engine.checkpoint import StyleMeta, save_style
+    from portrait_style.look.model import LookNet
+
+    meta = StyleMeta(name="l", arch="portrait-look-v1", mode="frame")
+    path = save_style(tmp_path / "l.safetensors", LookNet(grid=4, uses_faces=True), meta)
+    look = Stylizer(model=str(path), mode="frame")
+    assert look.tracker.cfg.search_every == look.tracker.cfg.detect_every == FaceConfig().detect_every
+    assert FaceConfig().search_every == 1  # face mode keeps searching every frame

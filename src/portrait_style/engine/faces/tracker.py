@@ -97,7 +97,7 @@ class FaceTracker:
         self._tracks: list[_Track] = []
         self._prev_gray: np.ndarray | None = None
         self._frame = 0
-        self._since_detection = 0
+        self._since_detection = 1 << 30  # the first frame is searched
         self._next_id = 0
 
     def update(self, image: np.ndarray, t: float | None = None) -> list[Face]:
@@ -109,7 +109,8 @@ class FaceTracker:
         if self._tracks and self._prev_gray is not None:
             self._follow(self._prev_gray, gray)
         self._since_detection += 1
-        if not self._tracks or self._since_detection >= self.cfg.detect_every:
+        every = self.cfg.detect_every if self._tracks else self.cfg.search_every
+        if self._since_detection >= every:
             self._associate(self.detector.detect(image), gray)
             self._since_detection = 0
         self._prev_gray = gray
