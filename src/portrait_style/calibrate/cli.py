@@ -44,7 +44,7 @@ def positive_fps(text: str) -> float:
 
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
-    from portrait_style.cli import STYLE_HELP
+    from portrait_style.cli_args import STYLE_HELP
 
     d = CalibrateConfig()
     group = p.add_mutually_exclusive_group()

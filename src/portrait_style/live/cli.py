@@ -33,7 +33,7 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def configure_parser(p: argparse.ArgumentParser) -> None:
-    from portrait_style.cli import add_face_arguments, add_model_arguments, int_in
+    from portrait_style.cli_args import add_face_arguments, add_model_arguments, int_in
 
     d = LiveConfig()
     p.add_argument(
@@ -127,7 +127,7 @@ def style_list(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     from portrait_style.api import Stylizer
     from portrait_style.calibrate.profile import run_settings
-    from portrait_style.cli import backend_spec, check_face_options, face_config
+    from portrait_style.cli_args import backend_spec, check_face_options, face_config
     from portrait_style.engine.style_meta import read_meta
     from portrait_style.engine.styles import resolve_style
     from portrait_style.live.controls import LiveControls
