@@ -89,13 +89,21 @@ def print_tables(report: dict) -> None:
     console.print(f"machine: {report['machine']}   style: {report['style']}")
     if report["models"]:
         t = Table(
-            "backend", "device", "size", "median ms", "p95 ms", title="generator latency (batch 1, warm)"
+            "backend", "device", "size", "median ms", "p95 ms", title="model latency (batch 1, warm)"
         )
+        errors = []
         for r in report["models"]:
+            if "error" in r:  # a row that could not run: its reason below the table, each once
+                t.add_row(r["backend"], r["device"], f"{r['size']}²", "failed", "-")
+                line = f"{r['backend']} {r['device']}: {r['error']}"
+                errors += [] if line in errors else [line]
+                continue
             t.add_row(
                 r["backend"], r["device"], f"{r['size']}²", f"{r['median_ms']:.2f}", f"{r['p95_ms']:.2f}"
             )
         console.print(t)
+        for line in errors:
+            console.print(f"failed: {line}", markup=False, highlight=False, soft_wrap=True)
     if report["pipeline"]:
         t = Table("clip", "mode", "frames", "fps", "ratio to I/O", title="stylize-video throughput")
         for r in report["pipeline"] + [dict(r, clip="ALL") for r in report["pipeline_total"]]:

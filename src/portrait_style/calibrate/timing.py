@@ -34,23 +34,37 @@ def time_budgeted(fn: Callable[[], object], runs: int, warmup: int, give_up_ms: 
 
 
 def model_latency(style_path: Path, sizes: Sequence[int], runs: int) -> list[dict]:
-    """Every available backend row in its default precision on a warm square batch of one, per size."""
+    """Every available backend row in its default precision on a warm square batch of one, per size.
+
+    A row that cannot run (an engine's profile refusing a size, a missing kernel) does not end the bench:
+    its sizes are recorded with `"error"` (one line) instead of timings, and the next row is timed.
+    TensorRT rows are built for the sizes timed: batch 1, sides up to the largest size.
+    """
     from portrait_style.engine.backends import BackendSpec, available_backends, load_backend
 
     rows = []
     rng = np.random.default_rng(0)
     for kind in available_backends():
-        backend = load_backend(style_path, BackendSpec(kind.name, kind.device))
+        options = {"max_side": max(sizes), "max_batch": 1} if kind.name == "tensorrt" and sizes else {}
+        row = {"backend": kind.name, "device": kind.device, "precision": kind.precisions[0]}
+        try:
+            backend = load_backend(style_path, BackendSpec(kind.name, kind.device, options=options))
+        except Exception as exc:  # noqa: BLE001 - any failure is this row's, reported, not the bench's
+            rows.extend({**row, "size": size, "error": _one_line(exc)} for size in sizes)
+            continue
+        row["precision"] = backend.spec.precision
         for size in sizes:
             batch = rng.integers(0, 256, (1, size, size, 3), dtype=np.uint8)
-            stats = time_call(lambda b=batch, run=backend: run(b), runs)
-            rows.append(
-                {
-                    "backend": kind.name,
-                    "device": kind.device,
-                    "precision": backend.spec.precision,
-                    "size": size,
-                    **stats,
-                }
-            )
+            try:
+                stats = time_call(lambda b=batch, run=backend: run(b), runs)
+            except Exception as exc:  # noqa: BLE001
+                rows.append({**row, "size": size, "error": _one_line(exc)})
+                continue
+            rows.append({**row, "size": size, **stats})
     return rows
+
+
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(exc).split()) or "(no message)"
+    text = f"{type(exc).__name__}: {text}"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
