@@ -58,7 +58,7 @@ OPTIONS: dict[str, Option] = {
         Option("channels_last", bool, "torch: NHWC memory layout for the convolutions"),
         Option("max_batch", int, "TensorRT profile: the most images (faces) in one call", 1, 64),
         Option("max_side", int, "TensorRT profile: the longest image side the engine accepts", 16, 8192),
-        Option("workspace_mb", int, "TensorRT builder: scratch MiB per layer (default: all)", 1, 1 << 20),
+        Option("workspace_mb", int, "TensorRT builder: whole workspace pool, MiB (default: all)", 1, 1 << 20),
     )
 }
 
