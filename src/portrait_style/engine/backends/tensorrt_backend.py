@@ -5,7 +5,8 @@
     styled = backend.run_tensor(x)             # uint8 NHWC CUDA tensor in and out, no host copies
 
 Generators and looks alike; a look whose light follows the faces takes the face tables as well (none
-given: an empty table). How the engine is built and cached: `engine/tensorrt/`.
+given: an empty table, one kept on the GPU per batch size). How the engine is built and cached:
+`engine/tensorrt/`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from portrait_style.engine.backends.base import Backend
+from portrait_style.engine.backends.ort_session import device_index
 from portrait_style.engine.backends.spec import BackendSpec
 from portrait_style.engine.export import FACES_NAME, INPUT_NAME, OUTPUT_NAME
 from portrait_style.engine.faces.geometry import no_faces
@@ -33,20 +35,21 @@ class TensorRTBackend(Backend):
         from portrait_style.engine.tensorrt.runtime import Engine, gpu_of
 
         self.spec = spec or BackendSpec("tensorrt", "cuda", "fp16")
-        self._device = torch.device("cuda", int(self.spec.device.partition(":")[2] or 0))
+        self._device = torch.device("cuda", device_index(self.spec.device))
         with torch.cuda.device(self._device):  # TensorRT builds on the current CUDA device
             gpu = gpu_of(self._device)
             blob = engine_bytes(trt, Path(style_path), self.spec.precision, self.spec.options, gpu)
         self.engine = Engine(trt, blob, self._device, bool(self.spec.options.get("cuda_graphs", True)))
         self.uses_faces = FACES_NAME in self.engine.inputs
+        self._empty_tables: dict[int, object] = {}  # batch size -> an all-zero face table on the GPU
 
     def __call__(self, batch: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
         import torch
 
         x = torch.from_numpy(np.ascontiguousarray(batch)).to(self._device)
         table = None
-        if self.uses_faces:
-            table = torch.from_numpy(no_faces(len(batch)) if faces is None else faces).to(self._device)
+        if self.uses_faces and faces is not None:
+            table = torch.from_numpy(faces).to(self._device)
         return self.run_tensor(x, table).cpu().numpy()
 
     def run_tensor(self, x, faces=None):
@@ -54,11 +57,16 @@ class TensorRTBackend(Backend):
 
         With cuda_graphs the result is the graph's output tensor: the next call of that shape overwrites it.
         """
-        import torch
-
         feeds = {INPUT_NAME: x}
         if self.uses_faces:
-            feeds[FACES_NAME] = (
-                faces if faces is not None else torch.from_numpy(no_faces(len(x))).to(x.device)
-            )
+            feeds[FACES_NAME] = faces if faces is not None else self._empty_table(len(x))
         return self.engine.run(feeds)[OUTPUT_NAME]
+
+    def _empty_table(self, batch: int):
+        """No faces for `batch` images: made and uploaded once per batch size, then reused (only read)."""
+        table = self._empty_tables.get(batch)
+        if table is None:
+            import torch
+
+            table = self._empty_tables[batch] = torch.from_numpy(no_faces(batch)).to(self._device)
+        return table
