@@ -88,7 +88,10 @@ class Stylizer:
             if self.look_faces:  # no face in view: look for one as often as a tracked one is checked
                 tracking = replace(tracking, search_every=max(tracking.search_every, tracking.detect_every))
             self.tracker = FaceTracker(make_detector(tracking), tracking)
-        self.steady_faces = SteadyFaceTables(fps=self.face_config.smooth_fps) if self.look_faces else None
+        self.steady_faces = None
+        if self.look_faces:
+            c = self.face_config
+            self.steady_faces = SteadyFaceTables(c.light_min_cutoff, c.light_beta, c.smooth_fps)
 
     @property
     def name(self) -> str:

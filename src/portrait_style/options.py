@@ -89,6 +89,8 @@ def check_face_config(cfg, prefix: str = "") -> None:
     check_float(f"{prefix}confirm_score", cfg.confirm_score, 0.0, 1.0)
     check_int(f"{prefix}confirm_frames", cfg.confirm_frames, 0, 10_000)
     check_float(f"{prefix}crop_scale", cfg.crop_scale, 1.0, 4.0)
+    check_float(f"{prefix}light_min_cutoff", cfg.light_min_cutoff, 1e-3, 100.0)
+    check_float(f"{prefix}light_beta", cfg.light_beta, 0.0, 1e3)
     check_float(f"{prefix}feather", cfg.feather, 0.0, 0.5)
 
 

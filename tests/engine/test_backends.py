@@ -115,3 +115,19 @@ def test_table_rows_are_unique_and_name_known_options_and_precisions():
     for kind in BACKENDS:
         assert set(kind.options) <= set(OPTIONS)
         assert kind.precisions and len(set(kind.precisions)) == len(kind.precisions)
+
+
+def test_auto_picks_the_first_row_that_takes_the_options_given(style):
+    # onnxruntime on cpu comes first, but only torch takes channels_last
+    backend = load_backend(style, BackendSpec(options={"channels_last": False}))
+    assert (backend.name, backend.spec.options) == ("torch", {"channels_last": False})
+
+
+def test_a_cuda_index_past_the_devices_is_one_line(monkeypatch):
+    import portrait_style.engine.backends as backends
+
+    monkeypatch.setattr(backends, "_torch_cuda_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    backends._check_cuda_index("cuda:1")  # there
+    with pytest.raises(ModelError, match=r"device cuda:2: this machine has 2 CUDA device"):
+        backends._check_cuda_index("cuda:2")

@@ -9,6 +9,7 @@ import pytest
 import torch
 from test_look import _blobs, psnr
 
+from portrait_style.config import FaceConfig
 from portrait_style.engine.backends.onnxruntime_backend import OnnxRuntimeBackend
 from portrait_style.engine.backends.torch_backend import TorchBackend
 from portrait_style.engine.export import export_onnx
@@ -134,7 +135,8 @@ def test_the_new_parts_export_to_onnx(tmp_path: Path, args: dict):
 
 def test_steady_face_tables_calm_jitter_and_follow_a_move():
     rng = np.random.default_rng(0)
-    steady, raw, smooth = SteadyFaceTables(), [], []
+    cfg = FaceConfig()
+    steady, raw, smooth = SteadyFaceTables(cfg.light_min_cutoff, cfg.light_beta, cfg.smooth_fps), [], []
     for i in range(120):
         x = 300.0 + (200.0 if i >= 60 else 0.0)  # still, then a jump to the right (a move)
         jitter = rng.normal(0, 3, 4).astype(np.float32)
@@ -147,3 +149,11 @@ def test_steady_face_tables_calm_jitter_and_follow_a_move():
     assert abs(smooth[-1, 0] - raw[-20:, 0].mean()) < 0.02  # the light arrived where the face went
     steady([], 720, 1280, t=5.0)
     assert not steady._filters  # an ended track leaves no state behind
+
+
+def test_a_two_region_look_without_faces_starts_both_regions_from_the_whole_images():
+    content, style = _blobs(8, 48, 1), [_grade(im) for im in _blobs(8, 48, 2)]
+    net = LookNet(grid=8, uses_faces=True, regions=True, local=False)
+    report = init_from_statistics(net, _tensor(content), _tensor(style), torch.Generator().manual_seed(0))
+    assert set(report) == {"face", "background"} and report["face"] == report["background"]
+    torch.testing.assert_close(net.bg_curve_steps, net.curve_steps)

@@ -105,7 +105,9 @@ def convert_fp16(source: str | os.PathLike, target: str | os.PathLike, keep_fp32
 
 def keep_fp32_record(style_path: str | os.PathLike) -> Path:
     """Where `calibrate` records the nodes a style's FP16 graph keeps in FP32 (JSON list of names)."""
-    return cache_dir() / "onnx" / f"{Path(style_path).stem}-{weights_digest(style_path)}.fp16-keep.json"
+    # node names belong to one FP32 graph: keyed like it (weights, exporter version, opset)
+    graph = f"{Path(style_path).stem}-{weights_digest(style_path)}-v{EXPORTER_VERSION}-op{OPSET}"
+    return cache_dir() / "onnx" / f"{graph}.fp16-keep.json"
 
 
 def read_keep_fp32(style_path: str | os.PathLike) -> tuple[str, ...]:

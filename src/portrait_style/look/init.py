@@ -18,7 +18,7 @@ from __future__ import annotations
 import torch
 
 from portrait_style.errors import InputError
-from portrait_style.look.model import LUMA, LookNet, face_field, frame_axis
+from portrait_style.look.model import LUMA, LookNet, face_weight, frame_axis
 
 MAX_PIXELS = 200_000  # per set: plenty for quantiles and per-tone means
 MIN_REGION_PIXELS = 100  # fewer than this in a region (face or background) across a set: no statistics
@@ -37,15 +37,14 @@ MAX_SATURATION = 1.0
 def _pixels(images: torch.Tensor, generator: torch.Generator, faces: torch.Tensor | None, region: str):
     """[P, 3] random pixels of [N, 3, H, W] images in [0, 1]: all of them, or (with face tables) the
     skin around the faces ("face": within half a face size of a centre: cheeks, forehead, nose, little
-    hair) or what is far from every face ("background": where LookNet.face_weight is below 0.2)."""
+    hair) or what is far from every face ("background": where the model's face_weight is below 0.2)."""
     flat = images.permute(0, 2, 3, 1).reshape(-1, 3)
     if region != "all":
         _, _, h, w = images.shape
         gy = frame_axis(h, images).view(1, 1, h, 1)
         gx = frame_axis(w, images).view(1, 1, 1, w)
-        near = face_field(faces.to(images.dtype), gy, gx)[:, 0]  # exp(-d^2 / 2), d in half face heights
-        # the skin: d < 0.5; the background: where the model's face weight sqrt(near) is below 0.2
-        keep = (near > 0.88) if region == "face" else (near < 0.04)
+        weight = face_weight(faces.to(images.dtype), gy, gx)[:, 0]  # exp(-d^2 / 4), d in half face heights
+        keep = (weight > 0.94) if region == "face" else (weight < 0.2)  # the skin: d < 0.5
         if int(keep.sum()) < MIN_REGION_PIXELS:
             raise InputError(f"face-statistics: too few {region} pixels in the images (try 'statistics')")
         flat = flat[keep.reshape(-1)]
@@ -101,12 +100,14 @@ def init_from_statistics(
     only; a look with face and background regions takes the face's from there and the background's from
     the pixels far from every face. Returns what was set, per region, for the training log.
     """
-    where = ("all",) if content_faces is None else ("face", "background") if net.regions else ("face",)
+    regions = len(net.colour_parameters())  # 1, or 2 with a background function
+    names = ("face", "background")[:regions] if regions == 2 or content_faces is not None else ("all",)
+    sources = names if content_faces is not None else ("all",) * regions  # which pixels each is fitted on
     report = {}
-    for params, region in zip(net.colour_parameters(), where, strict=False):
-        c = _pixels(content, generator, content_faces, region)
-        s = _pixels(style, generator, style_faces, region)
-        report[region] = _set_region(net, params, c, s)
+    for params, name, source in zip(net.colour_parameters(), names, sources, strict=True):
+        c = _pixels(content, generator, content_faces, source)
+        s = _pixels(style, generator, style_faces, source)
+        report[name] = _set_region(net, params, c, s)
     return report
 
 

@@ -64,6 +64,19 @@ def frame_axis(n: int, like: torch.Tensor) -> torch.Tensor:
     return (torch.arange(n, dtype=like.dtype, device=like.device) + 0.5) * (2.0 / n) - 1.0
 
 
+def face_weight(faces: torch.Tensor, gy: torch.Tensor, gx: torch.Tensor) -> torch.Tensor:
+    """[N, 1, h, w] share of the face region (regions looks): 1 on a face, 0 far from every face.
+
+    exp(-d^2 / 4) summed over the faces (at most 1), d in half face heights: 0.8 at the face's edge, 0.37
+    a face height away (hair, neck), 0.1 at one and a half. Only this one field, not face_field's four:
+    it is computed for every block of every frame.
+    """
+    cx, cy, size, valid = (faces[..., i, None, None] for i in range(FACE_COLUMNS))  # [N, F, 1, 1]
+    scale = size.clamp_min(0.02)
+    d2 = ((gx - cx) / scale) ** 2 + ((gy - cy) / scale) ** 2
+    return (torch.exp(-0.25 * d2) * valid).sum(1, keepdim=True).clamp(max=1.0)
+
+
 def face_field(faces: torch.Tensor, gy: torch.Tensor, gx: torch.Tensor) -> torch.Tensor:
     """[N, FACE_FEATURES, h, w]: a soft field around each face and its offsets, summed over the faces.
 
@@ -181,13 +194,12 @@ class LookNet(nn.Module):
             return [face]
         return [face, (self.bg_curve_start, self.bg_curve_steps, self.bg_toning, self.bg_mix)]
 
-    def _colour_weights(self, h: torch.Tensor) -> list[tuple[torch.Tensor, ...]]:
-        """Each region's colour function for each image: its base plus the image's adaptation."""
-        n, k = h.shape[0], self.knots
-        delta = self.adapt(h) if self.adaptive else None
+    def _colour_weights(self, delta: torch.Tensor | None, n: int) -> list[tuple[torch.Tensor, ...]]:
+        """Each region's colour function for each of n images: its base plus the image's adaptation."""
+        k = self.knots
         sizes = [3, 3, 3, 3 * (k - 1), 3 * k, 9]
-        if delta is None:
-            delta = h.new_zeros(n, sum(sizes))
+        if delta is None:  # not adaptive: the same functions for every image
+            delta = self.mix.new_zeros(n, sum(sizes))
         gain, bias, d0, ds, dt, dm = torch.split(delta[:, : sum(sizes)], sizes, dim=1)
         out = []
         for curve_start, curve_steps, base_toning, base_mix in self.colour_parameters():
@@ -199,35 +211,29 @@ class LookNet(nn.Module):
             out.append((torch.exp(gain).view(n, 3, 1, 1), bias.view(n, 3, 1, 1), curves, toning, mix))
         return out
 
-    def face_weight(self, faces: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
-        """[N, 1, h, w] share of the face region at each block (1 on a face, 0 far from every face)."""
+    def _face_weight(self, faces: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
         n, _, h, w = like.shape
         if faces is None:
             return like.new_zeros(n, 1, h, w)
-        gy = ((torch.arange(h, dtype=like.dtype, device=like.device) + 0.5) * (2.0 / h) - 1.0).view(
-            1, 1, h, 1
-        )
-        gx = ((torch.arange(w, dtype=like.dtype, device=like.device) + 0.5) * (2.0 / w) - 1.0).view(
-            1, 1, 1, w
-        )
-        # exp(-d^2 / 4), d in half face heights: 0.8 at the face's edge, 0.37 a face height away (hair,
-        # neck), 0.1 at one and a half
-        return face_field(faces, gy, gx)[:, :1].clamp(1e-12, 1.0).sqrt()
+        return face_weight(faces, frame_axis(h, like).view(1, 1, h, 1), frame_axis(w, like).view(1, 1, 1, w))
 
     def _grid_coefficients(self, mu: torch.Tensor, faces: torch.Tensor | None):
-        """Per-channel gain and offset on the block grid, the colour-function weights, the stats embedding."""
+        """Per-channel gain and offset on the block grid, and the statistics embedding h (None when
+        neither the grid nor the adaptation needs it: then none of this runs)."""
+        if not self.local and not self.adaptive:
+            return 1.0, 0.0, None
         g = self.grid
         t = F.interpolate(mu, size=(4 * g, 4 * g), mode="bilinear", align_corners=False)
         cells = F.avg_pool2d(t, 4)
         cells_sq = F.avg_pool2d(t * t, 4)
+        h = self.stats_mlp(self._stats(cells, cells_sq))
+        if not self.local:
+            return 1.0, 0.0, h
         spread = (cells_sq - cells * cells).clamp_min(0.0).sqrt()
         ctx1 = F.avg_pool2d(cells, 5, stride=1, padding=2, count_include_pad=False)
         ctx2 = F.interpolate(
             F.avg_pool2d(cells, max(1, g // 4)), size=(g, g), mode="bilinear", align_corners=False
         )
-        h = self.stats_mlp(self._stats(cells, cells_sq))
-        if not self.local:
-            return 1.0, 0.0, self._colour_weights(h), h
         n = mu.shape[0]
         axis = frame_axis(g, mu)
         gy, gx = axis.view(1, 1, g, 1), axis.view(1, 1, 1, g)
@@ -243,14 +249,14 @@ class LookNet(nn.Module):
             feats[:4] = [torch.zeros_like(f) for f in feats[:4]]
         coef = self.grid_out(self.grid_net(torch.cat(feats, 1)))
         coef = F.interpolate(coef, size=mu.shape[2:], mode="bilinear", align_corners=False)
-        return torch.exp(coef[:, :3]), coef[:, 3:], self._colour_weights(h), h
+        return torch.exp(coef[:, :3]), coef[:, 3:], h
 
-    def _chroma_mix(self, h: torch.Tensor) -> torch.Tensor:
-        """[N, 3, 3]: keeps luma (rows of ones x luma weights) and scales what is left by the saturation."""
-        log_sat = self.log_saturation + (self.adapt(h)[:, -1] if self.adaptive else 0.0)
+    def _chroma_mix(self, delta: torch.Tensor | None) -> torch.Tensor:
+        """[N or 1, 3, 3]: keeps luma (ones x luma weights) and scales what is left by the saturation."""
+        log_sat = self.log_saturation + (delta[:, -1] if delta is not None else 0.0)
         sat = torch.exp(log_sat).view(-1, 1, 1)
-        grey = torch.ones(3, 1, dtype=h.dtype, device=h.device) @ self.luma.view(1, 3)
-        eye = torch.eye(3, dtype=h.dtype, device=h.device)
+        grey = torch.ones(3, 1, dtype=sat.dtype, device=sat.device) @ self.luma.view(1, 3)
+        eye = torch.eye(3, dtype=sat.dtype, device=sat.device)
         return grey + sat * (eye - grey)
 
     def _colour(self, mu: torch.Tensor, weights) -> tuple[torch.Tensor, torch.Tensor]:
@@ -278,10 +284,12 @@ class LookNet(nn.Module):
         no transposes) took 74 ms against this one's 42 (2026-11-29, benchmarks/bench_look.py).
         """
         mu = F.avg_pool2d(x, BLOCK) * (1.0 / 255.0)  # [N, 3, H/4, W/4]
-        gain, shift, weights, h = self._grid_coefficients(mu, faces)
+        gain, shift, h = self._grid_coefficients(mu, faces)
+        delta = self.adapt(h) if self.adaptive else None  # this image's adaptation, once
+        weights = self._colour_weights(delta, mu.shape[0])
         colour, slope = self._colour(mu, weights[0])
         if self.regions:  # background colour function where the faces' field fades
-            w = self.face_weight(faces, mu)
+            w = self._face_weight(faces, mu)
             bg_colour, bg_slope = self._colour(mu, weights[1])
             colour = bg_colour + w * (colour - bg_colour)
             slope = bg_slope + w * (slope - bg_slope)
@@ -294,7 +302,7 @@ class LookNet(nn.Module):
 
         out = x * full(s) + full(b)
         if self.chroma:  # one batched 3x3 matrix product per pixel
-            out = torch.matmul(self._chroma_mix(h), out.flatten(2)).view_as(out)
+            out = torch.matmul(self._chroma_mix(delta), out.flatten(2)).view_as(out)
         return out
 
     # -- training graph: float NHWC in [0, 1] -----------------------------------------------------------

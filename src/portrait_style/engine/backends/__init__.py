@@ -35,8 +35,15 @@ def _ort_cuda_available() -> bool:
 
 
 def _tensorrt_available() -> bool:
-    # engines take and give torch CUDA tensors (no pycuda): TensorRT needs torch's CUDA too
-    return importlib.util.find_spec("tensorrt") is not None and _torch_cuda_available()
+    # engines take and give torch CUDA tensors (no pycuda): TensorRT needs torch's CUDA too. Imported,
+    # not only found: a wheel without its CUDA libraries fails here, and `auto` moves on.
+    if importlib.util.find_spec("tensorrt") is None or not _torch_cuda_available():
+        return False
+    try:
+        import tensorrt  # noqa: F401
+    except Exception:  # noqa: BLE001 - missing libraries raise OSError, ImportError or RuntimeError
+        return False
+    return True
 
 
 def _torch(style_path: Path, spec: BackendSpec) -> Backend:
@@ -71,20 +78,20 @@ class BackendKind:
 
 BACKENDS: tuple[BackendKind, ...] = (
     BackendKind(
-        "tensorrt",
-        "cuda",
-        ("fp16", "fp32"),
-        ("cuda_graphs", "max_batch", "max_side", "workspace_mb"),
-        _tensorrt_available,
-        _tensorrt,
-    ),
-    BackendKind(
         "torch",
         "cuda",
         ("fp16", "bf16", "fp32"),
         ("cuda_graphs", "channels_last"),
         _torch_cuda_available,
         _torch,
+    ),
+    BackendKind(
+        "tensorrt",
+        "cuda",
+        ("fp16", "fp32"),
+        ("cuda_graphs", "max_batch", "max_side", "workspace_mb"),
+        _tensorrt_available,
+        _tensorrt,
     ),
     BackendKind("onnxruntime", "cuda", ("fp32", "fp16"), (), _ort_cuda_available, _onnxruntime),
     BackendKind("onnxruntime", "cpu", ("fp32", "fp16"), ("threads", "spinning"), lambda: True, _onnxruntime),
@@ -94,12 +101,23 @@ BACKEND_NAMES = ("auto", *dict.fromkeys(k.name for k in BACKENDS))
 DEVICES = ("auto", "cpu", "cuda", "cuda:N")  # what --help shows; spec.DEVICE_PATTERN checks
 
 
-def _fits(kind: BackendKind, spec: BackendSpec) -> bool:
+def _fits(kind: BackendKind, spec: BackendSpec, options: bool = True) -> bool:
     return (
         spec.backend in ("auto", kind.name)
         and spec.device_kind in ("auto", kind.device)
         and spec.precision in ("auto", *kind.precisions)
+        and (not options or set(spec.options) <= set(kind.options))
     )
+
+
+def _check_cuda_index(device: str) -> None:
+    """cuda:N past the GPUs there are: one line, not the runtime's own traceback."""
+    index = int(device.partition(":")[2] or 0)
+    if index and _torch_cuda_available():
+        import torch
+
+        if index >= torch.cuda.device_count():
+            raise ModelError(f"device {device}: this machine has {torch.cuda.device_count()} CUDA device(s)")
 
 
 def resolve(spec: BackendSpec) -> tuple[BackendKind, BackendSpec]:
@@ -107,6 +125,12 @@ def resolve(spec: BackendSpec) -> tuple[BackendKind, BackendSpec]:
     if spec.backend not in BACKEND_NAMES:
         raise OptionError(f"unknown backend '{spec.backend}'; choose from {', '.join(BACKEND_NAMES)}")
     rows = [k for k in BACKENDS if _fits(k, spec)]
+    if not rows and (near := [k for k in BACKENDS if _fits(k, spec, options=False)]):
+        kind, unknown = near[0], sorted(set(spec.options) - set(near[0].options))
+        takes = ", ".join(kind.options) or "no options"
+        raise OptionError(
+            f"{kind.name} on {kind.device} does not take option {unknown[0]} (it takes {takes})"
+        )
     if not rows:
         runs = "; ".join(
             f"{k.name} on {k.device}: {', '.join(k.precisions)}"
@@ -122,13 +146,9 @@ def resolve(spec: BackendSpec) -> tuple[BackendKind, BackendSpec]:
             f"backend '{spec.backend}' on device '{spec.device}' ({spec.precision}) is not available on this"
             " machine"
         )
-    unknown = sorted(set(spec.options) - set(kind.options))
-    if unknown:
-        takes = ", ".join(kind.options) or "no options"
-        raise OptionError(
-            f"{kind.name} on {kind.device} does not take option {unknown[0]} (it takes {takes})"
-        )
     device = kind.device if spec.device == "auto" else spec.device
+    if kind.device == "cuda":
+        _check_cuda_index(device)
     precision = kind.precisions[0] if spec.precision == "auto" else spec.precision
     return kind, replace(spec, backend=kind.name, device=device, precision=precision)
 
@@ -140,9 +160,7 @@ def available_backends() -> list[BackendKind]:
 def load_backend(style_path: str | os.PathLike, spec: BackendSpec | None = None) -> Backend:
     """The first available backend that fits `spec` (default: all auto), loaded with `style_path`."""
     kind, concrete = resolve(spec or BackendSpec())
-    backend = kind.create(Path(style_path), concrete)
-    backend.spec = concrete
-    return backend
+    return kind.create(Path(style_path), concrete)
 
 
 __all__ = [

@@ -50,6 +50,7 @@ def ort_session(
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.log_severity_level = 3  # errors only: its warnings (e.g. on FP16 constant folding) are not ours
     if threads:
         options.intra_op_num_threads = int(threads)
     if inter_threads:

@@ -41,12 +41,12 @@ class SteadyFaceTables:
     spread over a whole face is not: the same few-pixel wobble of box size and centre makes the lit
     region breathe. Measured 2026-11-29 on GRID swiz3n with the face-aware `studio` look: flicker ratio
     1.14 with the tracker's boxes, 1.03 with one fixed table, 1.055 with this filter at 0.3 Hz / beta 2,
-    1.04 at 0.1 Hz / beta 1 (the defaults). So each track's (cx, cy, size) gets a second, slower One-Euro
-    filter (still faces: hard smoothing; moving faces: the cutoff rises with speed, so the light keeps
-    up, about a quarter of a second behind at half a frame width per second).
+    1.04 at 0.1 Hz / beta 1 (FaceConfig's light_* defaults). So each track's (cx, cy, size) gets a
+    second, slower One-Euro filter (still faces: hard smoothing; moving faces: the cutoff rises with
+    speed, so the light keeps up, about a quarter of a second behind at half a frame width per second).
     """
 
-    def __init__(self, min_cutoff: float = 0.1, beta: float = 1.0, fps: float = 30.0):
+    def __init__(self, min_cutoff: float, beta: float, fps: float):
         self.min_cutoff, self.beta, self.fps = min_cutoff, beta, fps
         self.reset()
 
