@@ -3,11 +3,16 @@ its I/O ceiling, with the device named. Written to be run unchanged, in one call
 
     python benchmarks/gpu_figures.py --out DIR [--clip VIDEO] [--budget-s 360]
     python benchmarks/gpu_figures.py --out DIR --smoke      # tiny sizes on the CPU: proves it end to end
+    python benchmarks/gpu_figures.py --out DIR --model GEN.safetensors   # a trained generator instead
 
 What it measures (every section in the same process, so the figures share one machine state):
 
-1. models: the generator (a built-in face style, default `studio`) and a look (a shipped look style, or
-   a LookNet with default arguments and random weights: its cost does not depend on them) at 256x256
+1. models: the generator and a look. The generator is `Generator()` (the shipped architecture at its
+   default size) with random weights, saved as a 256x256 face-mode style (its cost does not depend on
+   the weights; the built-in default, `studio`, is a look, not a generator); `--style NAME` /
+   `--model PATH` time a generator style instead (a look there is refused). The look is the built-in
+   `studio` (else another shipped look, else a LookNet with default arguments and random weights), or
+   `--look PATH`. Each row records the architecture it timed (`arch`). Sizes 256x256
    and 1920x1080, batch 1 and 8, through the backend table (`load_backend`): torch CUDA fp32 / fp16 /
    bf16 (CUDA graphs and channels-last, the defaults), fp16 eager and fp16 NCHW at batch 1, ONNX
    Runtime CUDA and TensorRT rows when they are available here (else recorded as not available; a
@@ -18,10 +23,10 @@ What it measures (every section in the same process, so the figures share one ma
 2. peers: fast-neural-style's TransformerNet and CycleGAN's ResNet-9 generator (benchmarks/peers.py,
    random weights), eager, as their projects ship them, fp32 (and fp16), same sizes and batches;
    throughput ratios ours / theirs side by side.
-3. pipeline: `stylize-video` face mode on a 1920x1080 clip (the first --clip-frames frames of --clip,
-   scaled to 1080p if it is not; without --clip a synthetic clip: scikit-image's astronaut photo
-   drifting over a background) as fps and as a ratio to decode + encode alone in the same run; and
-   whole-frame mode with the look.
+3. pipeline: `stylize-video` face mode with the generator on a 1920x1080 clip (the first --clip-frames
+   frames of --clip, scaled to 1080p if it is not; without --clip a synthetic clip: scikit-image's
+   astronaut photo drifting over a background) as fps and as a ratio to decode + encode alone in the
+   same run; and whole-frame mode with the look.
 
 Timing follows the device notes: warm-up calls first (graph capture and cuDNN's algorithm search happen
 there), random inputs (never zeros) rotated among a few buffers, as many timed calls as fit in
@@ -299,8 +304,61 @@ def model_configs(plan: Plan) -> list[Config]:
     return configs
 
 
+def chosen_generator(style: str | None, model: str | None) -> Path | None:
+    """--style/--model's style file when it is a generator; None when neither is given. A look, or a style
+    that is not there, is a ValueError with one line."""
+    from portrait_style.engine.style_meta import GENERATOR_ARCH, read_meta
+    from portrait_style.engine.styles import resolve_style
+    from portrait_style.errors import ModelError
+
+    if not (style or model):
+        return None
+    what = f"--style {style}" if style else f"--model {model}"
+    try:
+        path = resolve_style(style, model)
+        arch = read_meta(path).arch
+    except ModelError as exc:
+        raise ValueError(f"{what}: {' '.join(str(exc).split())}") from None
+    if arch != GENERATOR_ARCH:
+        raise ValueError(
+            f"{what} is a {arch} style, not a generator ({GENERATOR_ARCH}); leave --style/--model out to "
+            "time Generator() with random weights, and pass a look as --look"
+        )
+    return path
+
+
+def generator_model(folder: Path, chosen: Path | None) -> tuple[Path, str]:
+    """The generator style file to time and its name: `chosen`, else `Generator()` (the shipped architecture
+    at its defaults) with random weights, saved into `folder` as a 256x256 face style."""
+    from portrait_style.engine.checkpoint import StyleMeta, save_style
+    from portrait_style.engine.model import Generator
+
+    if chosen is not None:
+        return chosen, f"generator ({chosen.stem})"
+    torch.manual_seed(0)  # PyTorch's default initialisation: not the identity, so precision shows
+    meta = StyleMeta(name="generator", mode="face", resolution=256, description="Generator(), random")
+    path = save_style(folder / "generator.safetensors", Generator(), meta)
+    return path, "generator (Generator() defaults, random weights)"
+
+
+def style_record(path: Path) -> dict:
+    """What the report says about a model it timed: architecture, size, mode and file."""
+    from portrait_style.engine.style_meta import read_meta
+
+    meta = read_meta(path)
+    return {
+        "path": str(path),
+        "name": meta.name,
+        "arch": meta.arch,
+        "arch_args": meta.arch_args,
+        "mode": meta.mode,
+        "resolution": meta.resolution,
+    }
+
+
 def look_model(folder: Path, look: str | None) -> tuple[Path, str]:
-    """A look style file to time: --look, else a shipped one, else a default LookNet (random weights)."""
+    """A look style file to time: --look, else the built-in `studio` (the default style), else another
+    shipped look, else a default LookNet (random weights)."""
     from portrait_style.engine.checkpoint import StyleMeta, save_style
     from portrait_style.engine.style_meta import read_meta
     from portrait_style.engine.styles import builtin_styles
@@ -308,9 +366,10 @@ def look_model(folder: Path, look: str | None) -> tuple[Path, str]:
 
     if look:
         return Path(look), f"look ({Path(look).stem})"
-    for name, path in builtin_styles().items():
-        if read_meta(path).arch == ARCH_NAME:
-            return path, f"look ({name})"
+    shipped = builtin_styles()
+    for name in sorted(shipped, key=lambda name: name != "studio"):  # studio first
+        if read_meta(shipped[name]).arch == ARCH_NAME:
+            return shipped[name], f"look ({name})"
     torch.manual_seed(0)
     net = LookNet()
     with torch.no_grad():  # off the identity, so precision differences show in the output
@@ -325,15 +384,18 @@ def look_model(folder: Path, look: str | None) -> tuple[Path, str]:
 
 def bench_models(plan: Plan, models: dict[str, Path], clock: Clock, rows: list[dict]) -> None:
     from portrait_style.engine.backends import BackendSpec, load_backend
+    from portrait_style.engine.style_meta import read_meta
 
     cuda = plan.device.startswith("cuda")
     rng = np.random.default_rng(0)
     for model_name, path in models.items():
+        arch = read_meta(path).arch
         probe = {s: rng.integers(0, 256, (1, s.height, s.width, 3), dtype=np.uint8) for s in plan.sizes}
         reference: dict[Size, np.ndarray] = {}
         for cfg in model_configs(plan):
             base = {
                 "model": model_name,
+                "arch": arch,
                 "backend": cfg.backend,
                 "device": cfg.device,
                 "precision": cfg.precision,
@@ -561,7 +623,13 @@ class _Counting:
 
 
 def bench_pipeline(
-    plan: Plan, args: argparse.Namespace, look_path: Path, folder: Path, clock: Clock, report: dict
+    plan: Plan,
+    args: argparse.Namespace,
+    generator_path: Path,
+    look_path: Path,
+    folder: Path,
+    clock: Clock,
+    report: dict,
 ) -> None:
     from portrait_style import jobs
     from portrait_style.api import Stylizer
@@ -582,7 +650,7 @@ def bench_pipeline(
     spec = BackendSpec("torch", plan.device)  # the table's default precision there (fp16 on CUDA)
     runs = [
         ("decode+encode only", None),
-        ("face", lambda: Stylizer(style=args.style, mode="face", backend=spec)),
+        ("face", lambda: Stylizer(model=str(generator_path), mode="face", backend=spec)),
         ("frame (look)", lambda: Stylizer(model=str(look_path), mode="frame", backend=spec)),
         ("decode+encode only", None),
     ]
@@ -718,6 +786,11 @@ def markdown(report: dict) -> str:
         f"TensorRT {d['tensorrt']}, OpenCV {d['opencv']}, PyAV {d['av']}, NumPy {d['numpy']}.",
         f"Run: `{report['command']}`, {report['started']}, {report['wall_s']:.0f} s.",
     ]
+    for name, style in report.get("styles", {}).items():
+        lines.append(
+            f"Timed as {name}: architecture `{style['arch']}` {style['arch_args']}, {style['mode']} mode, "
+            f"resolution {style['resolution']}."
+        )
     if d.get("clocks_before"):
         lines.append(f"nvidia-smi before: {d['clocks_before']}; after: {report.get('clocks_after', {})}.")
     if "cudnn_benchmark" in d:
@@ -812,10 +885,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--clip-frames", type=int, default=240, help="frames of the clip to use (default 240)"
     )
-    parser.add_argument(
-        "--style", default="studio", help="built-in face style for the generator (default studio)"
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "--style", help="a built-in generator style (default: Generator() with random weights)"
     )
-    parser.add_argument("--look", help="a look style file (default: a shipped look, else LookNet defaults)")
+    which.add_argument("--model", help="a generator style file (default: Generator() with random weights)")
+    parser.add_argument("--look", help="a look style file (default: studio, else another shipped look)")
     parser.add_argument("--device", help="cuda, cuda:N or cpu (default: cuda when available)")
     parser.add_argument("--budget-s", type=float, default=360.0, help="whole run, seconds (default 360)")
     parser.add_argument("--row-s", type=float, default=1.0, help="timed seconds per row and path (default 1)")
@@ -830,7 +905,11 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown section(s) {', '.join(sorted(unknown))}; choose from {', '.join(SECTIONS)}")
 
-    from portrait_style.engine.styles import resolve_style
+    try:
+        chosen = chosen_generator(args.style, args.model)
+    except ValueError as exc:  # a look, or no such style: one line, before anything is run
+        print(f"gpu_figures.py: error: {exc}", file=sys.stderr)
+        return 2
 
     t0 = time.perf_counter()
     plan = make_plan(args)
@@ -864,9 +943,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device: {report['device_info']['device_name']} ({report['device_info']['machine']})", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        generator_path = resolve_style(args.style)
-        generator = f"generator ({generator_path.stem})"
+        generator_path, generator = generator_model(folder, chosen)
         look_path, look = look_model(folder, args.look)
+        report["styles"] = {
+            name: style_record(path) for name, path in ((generator, generator_path), (look, look_path))
+        }
         work = [
             (
                 "models",
@@ -875,7 +956,10 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             ),
             ("peers", lambda: bench_peers(plan, clock, report["peers"])),
-            ("pipeline", lambda: bench_pipeline(plan, args, look_path, folder, clock, report)),
+            (
+                "pipeline",
+                lambda: bench_pipeline(plan, args, generator_path, look_path, folder, clock, report),
+            ),
         ]
         for name, run in work:
             if name not in sections:

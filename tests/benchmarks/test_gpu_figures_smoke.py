@@ -96,3 +96,42 @@ def test_smoke_has_peers_ratios_pipeline_and_aims(smoke):
     assert all(a["met"] in (True, False) for a in aims)
     for heading in ("## Aims", "## Peers", "## Throughput", "## stylize-video"):
         assert heading in md
+
+
+def test_smoke_times_a_real_generator_and_a_look(smoke):
+    from portrait_style.engine.style_meta import GENERATOR_ARCH
+    from portrait_style.look.model import ARCH_NAME as LOOK_ARCH
+
+    report, md, _ = smoke
+    rows = [r for r in report["models"] if r["status"] == "ok"]
+    generator = {r["arch"] for r in rows if r["model"].startswith("generator (")}
+    look = {r["arch"] for r in rows if r["model"].startswith("look (")}
+    assert generator == {GENERATOR_ARCH} and look == {LOOK_ARCH}
+    styles = report["styles"]
+    [(gen_name, gen)] = [(n, s) for n, s in styles.items() if n.startswith("generator (")]
+    assert gen["arch"] == GENERATOR_ARCH and (gen["mode"], gen["resolution"]) == ("face", 256)
+    assert gen["arch_args"] == {"channels": [16, 32, 64], "n_blocks": 6, "expansion": 4}  # Generator()
+    assert gen_name == "generator (Generator() defaults, random weights)"
+    assert [s["arch"] for n, s in styles.items() if n.startswith("look (")] == [LOOK_ARCH]
+    assert f"Timed as {gen_name}: architecture `{GENERATOR_ARCH}`" in md
+    crop_aims = [a for a in report["aims"] if "generator <=" in a["aim"]]  # measured on the generator rows
+    assert crop_aims and all(a["measured"] != "n/a" for a in crop_aims)
+
+
+def test_a_look_named_as_the_generator_is_refused_in_one_line(tmp_path):
+    from portrait_style.engine.checkpoint import StyleMeta, save_style
+    from portrait_style.look.model import ARCH_NAME as LOOK_ARCH
+    from portrait_style.look.model import LookNet
+
+    look = save_style(tmp_path / "look.safetensors", LookNet(grid=8), StyleMeta(name="look", arch=LOOK_ARCH))
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--smoke", "--out", str(tmp_path / "out"), "--model", str(look)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and not done.stdout
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert f"--model {look} is a {LOOK_ARCH} style, not a generator" in done.stderr
+    assert not (tmp_path / "out").exists()  # refused before anything ran
