@@ -83,7 +83,9 @@ def test_report_and_profile(calibrated):
     assert all(c["runs"] == 1 and not c["meets"] for c in report["candidates"])  # 1000 fps: out of reach
     choice = report["choice"]
     assert choice["median_ms"] == min(c["median_ms"] for c in report["candidates"])
-    assert not choice["meets_target"] and choice["frame_size"] in sizes and choice["faces"] is None
+    assert not choice["meets_target"] and choice["working_size"] in sizes and choice["faces"] is None
+    # the full size is recorded as 0 (frames as they come), a smaller one as it is
+    assert choice["frame_size"] == (0 if choice["working_size"] == 480 else 360)
     path = Path(report["profile"])
     assert path.parent == calibrated.cache / "profiles" and path.name.startswith("test-frame-")
     saved = json.loads(path.read_text())
@@ -97,6 +99,7 @@ def test_stylize_video_uses_the_profile_and_says_so(calibrated, cache, spy, tmp_
     err = capsys.readouterr().err.splitlines()
     spec = BackendSpec(choice["backend"], choice["device"], choice["precision"], choice["options"])
     used = f"{spec.label()}, frame size {choice['frame_size']}"
+    used += " (as it comes)" if choice["frame_size"] == 0 else ""
     assert err[0] == f"using calibration profile {calibrated.report['profile']}: {used}"
     assert spy["spec"] == spec and spy["frame_size"] == choice["frame_size"]
     assert out.is_file()
@@ -171,6 +174,107 @@ def test_face_mode_times_batches_of_faces_and_precision_only_saves_nothing(tmp_p
     assert "chosen: " in capsys.readouterr().out
 
 
+def fast_timing(fn, runs, warmup, give_up_ms):
+    """`time_budgeted` for tests: one real call, then 1 ms: every candidate reaches any sensible rate."""
+    fn()
+    return {"median_ms": 1.0, "p95_ms": 1.0, "runs": 1}
+
+
+def test_the_full_size_chosen_is_saved_as_frame_size_zero(tmp_path, monkeypatch, capsys):
+    """Calibrated on 800x600 frames, the full size (600) reaches the rate: the profile says 0, frames as
+    they come, so a later 1080p or 4K video is not brought down to 600."""
+    from portrait_style.calibrate import tuning
+
+    monkeypatch.setenv("PORTRAIT_STYLE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(tuning, "time_budgeted", fast_timing)
+    cv2.imwrite(str(tmp_path / "frame.png"), synthetic_portraits(1, 800, 600)[0][..., ::-1])
+    style, out = make_style(tmp_path, "frame"), tmp_path / "r.json"
+    argv = ["calibrate", "--model", str(style), "--quick", "--frames", str(tmp_path / "frame.png")]
+    assert main([*argv, "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert {c["size"] for c in report["candidates"]} == {600}  # --quick: it reached the rate, no smaller
+    choice = report["choice"]
+    assert choice["working_size"] == 600 and choice["frame_size"] == 0 and choice["meets_target"]
+    saved = json.loads(Path(report["profile"]).read_text())
+    assert saved["choice"]["frame_size"] == 0
+    found = profile.find_profile(style, "frame")
+    assert found.frame_size == 0 and found.describe().endswith("frame size 0 (as it comes)")
+    assert "frame size 0 (as it comes), timed at 600: " in " ".join(capsys.readouterr().out.split())
+    spec, frame_size = profile.run_settings(BackendSpec(), None, style, "frame")
+    assert spec == found.spec and frame_size == 0
+
+
+class RaisingBackend:
+    """A loaded backend whose every call raises RuntimeError, as a missing kernel or a CUDA OOM does."""
+
+    def __init__(self, spec):
+        self.spec = spec
+
+    def __call__(self, batch, faces=None):
+        raise RuntimeError("CUDA error: out of memory\nCUDA kernel errors might be asynchronously reported")
+
+
+def raising_torch(monkeypatch, everything=False):
+    """torch rows (every row, with `everything`) load, then raise RuntimeError at their first call."""
+    from portrait_style import api
+    from portrait_style.engine import backends
+
+    real = backends.load_backend
+
+    def load_backend(style_path, spec):
+        backend = real(style_path, spec)
+        return RaisingBackend(backend.spec) if everything or spec.backend == "torch" else backend
+
+    monkeypatch.setattr(backends, "load_backend", load_backend)
+    monkeypatch.setattr(api, "load_backend", load_backend)
+
+
+def test_a_runtime_that_raises_is_listed_as_cannot_run_and_calibration_goes_on(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PORTRAIT_STYLE_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("COLUMNS", "250")  # the tables' rows unwrapped
+    raising_torch(monkeypatch)
+    cv2.imwrite(str(tmp_path / "frame.png"), synthetic_portraits(1, 160, 120)[0][..., ::-1])
+    style, out = make_style(tmp_path, "frame"), tmp_path / "r.json"
+    argv = [
+        "calibrate",
+        "--model",
+        str(style),
+        "--quick",
+        "--fps",
+        "1000",
+        "--frames",
+        str(tmp_path / "frame.png"),
+    ]
+    assert main([*argv, "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    torch_rows = [c for c in report["precisions"] if c["backend"] == "torch"]
+    assert torch_rows and all(not c["accepted"] for c in torch_rows)
+    why = "cannot run: RuntimeError: CUDA error: out of memory CUDA kernel errors might be asynchronously"
+    why += " reported"  # one line, whatever the message held
+    assert torch_rows[0]["precision"] == "fp32" and torch_rows[0]["reason"] == why
+    assert report["choice"]["backend"] == "onnxruntime" and Path(report["profile"]).is_file()
+    assert all(c["backend"] == "onnxruntime" for c in report["candidates"])
+    captured = capsys.readouterr()
+    assert f"REFUSED: {why}" in captured.out and "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("precision_only", [False, True], ids=["tune", "precision-only"])
+def test_nothing_that_runs_is_one_line_and_exit_code_4(tmp_path, monkeypatch, capsys, precision_only):
+    monkeypatch.setenv("PORTRAIT_STYLE_CACHE", str(tmp_path / "cache"))
+    raising_torch(monkeypatch, everything=True)
+    out = tmp_path / "r.json"
+    argv = ["calibrate", "--model", str(make_style(tmp_path, "frame")), "--quick", "--json", str(out)]
+    assert main(argv + (["--precision-only"] if precision_only else [])) == 4
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith(
+        "error: no backend could run the style on this machine (cannot run: RuntimeError:"
+    )
+    assert not any(line.startswith("saved calibration profile") for line in err)
+    report = json.loads(out.read_text())  # the report is still written, for the reasons in it
+    assert "choice" not in report and "profile" not in report and report["error"] == err[-1][len("error: ") :]
+    assert not list((tmp_path / "cache" / "profiles").glob("*.json"))
+
+
 def test_an_unwritable_cache_fails_before_any_work(tmp_path, monkeypatch, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("a file where the cache folder should go")
@@ -228,3 +332,29 @@ def test_bad_input_is_one_line_and_an_exit_code(bad, monkeypatch, capsys, argv, 
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: ") and words in err[0], err
     assert not (bad / "cache" / "profiles").exists()
+
+
+def test_the_report_names_the_choice_by_its_spec_label_and_lists_skipped_candidates(monkeypatch, capsys):
+    from portrait_style.calibrate.cli import print_report
+
+    monkeypatch.setenv("COLUMNS", "250")
+    options = {"threads": 2, "spinning": False}
+    ran = {"backend": "onnxruntime", "device": "cpu", "precision": "fp32", "options": options, "size": 540}
+    ran.update(median_ms=10.0, p95_ms=11.0, runs=3, fps=100.0, meets=True, skipped="")
+    skipped = {**ran, "backend": "torch", "options": {}, "median_ms": 0.0, "fps": 0.0, "meets": False}
+    skipped["skipped"] = "cannot run: RuntimeError: CUDA out of memory"
+    choice = {k: ran[k] for k in ("backend", "device", "precision", "options")}
+    choice.update(frame_size=540, working_size=540, faces=None, median_ms=10.0, fps=100.0, meets_target=True)
+    report = {
+        "identity": {"machine": "test"}, "style": "test", "mode": "frame", "fps_target": 30.0,
+        "frames": {"source": "synthetic portraits", "count": 1, "input_size": [1280, 720]},
+        "limits": {"min_psnr_db": 40.0, "max_abs_error": 16}, "precisions": [],
+        "candidates": [ran, skipped], "choice": choice,
+    }  # fmt: skip
+    print_report(report)
+    lines = capsys.readouterr().out.splitlines()
+    label = BackendSpec("onnxruntime", "cpu", "fp32", options).label()
+    assert lines[-1] == f"chosen: {label}, frame size 540: 100.0 fps (reaches 30 fps)"
+    row = next(line for line in lines if "torch" in line)
+    assert "cannot run: RuntimeError: CUDA out of memory" in row and "chosen" not in row
+    assert "chosen" in next(line for line in lines if "onnxruntime cpu" in line)

@@ -172,3 +172,56 @@ def test_nan_inside_a_model_is_found_in_onnx_and_torch(tmp_path, frames):
     assert not any(name.startswith(("/stem", "/down", "/blocks.0/")) for name in bad)
     backend = load_backend(style, BackendSpec("torch", "cpu", "fp32"))
     assert torch_nonfinite(backend, frames[:1])[0] == "blocks.1.expand"
+
+
+def test_a_row_that_raises_is_refused_as_cannot_run_and_the_check_goes_on(tmp_path, frames, monkeypatch):
+    """A torch RuntimeError (a missing bf16 kernel, at the first call; the whole runtime, at load) and an
+    onnx ValidationError from the FP16 conversion: each refuses its row in one line, the rest are checked."""
+    from onnx.checker import ValidationError
+
+    import portrait_style.engine.backends as backends
+
+    real_load, real_onnx = backends.load_backend, export.cached_onnx
+
+    class NoBf16Kernel:
+        spec = BackendSpec("torch", "cpu", "bf16")
+
+        def __call__(self, batch, faces=None):
+            raise RuntimeError("\"slow_conv2d_cpu\" not implemented for\n  'BFloat16'")
+
+    def load_backend(style_path, spec):
+        if (spec.backend, spec.precision) == ("torch", "bf16"):
+            return NoBf16Kernel()
+        return real_load(style_path, spec)
+
+    def cached_onnx(style_path, precision="fp32", **kwargs):
+        if precision == "fp16":
+            raise ValidationError("Field 'type' of 'value_info' is required but missing.")
+        return real_onnx(style_path, precision, **kwargs)
+
+    monkeypatch.setattr(backends, "load_backend", load_backend)
+    monkeypatch.setattr(export, "cached_onnx", cached_onnx)
+    style = make_style(tmp_path, "frame")
+    checks = check_precisions(style, frames, kinds=[TORCH_CPU, ORT_CPU])
+    torch_rows, ort_rows = by_precision(checks, "torch"), by_precision(checks, "onnxruntime")
+    bf16 = torch_rows["bf16"]
+    assert not bf16.accepted and bf16.psnr_db is None
+    assert bf16.reason == "cannot run: RuntimeError: \"slow_conv2d_cpu\" not implemented for 'BFloat16'"
+    assert torch_rows["fp32"].accepted and ort_rows["fp32"].accepted  # the other rows still checked
+    fp16 = ort_rows["fp16"]
+    assert not fp16.accepted and fp16.reason.startswith("cannot run: ValidationError: Field 'type'")
+    specs = candidate_specs([c for c in checks if c.accepted], cores=1)
+    assert {(s.backend, s.precision) for s in specs} == {("torch", "fp32"), ("onnxruntime", "fp32")}
+
+    def no_torch(style_path, spec):  # the whole runtime fails at load: its FP32 reference is refused
+        if spec.backend == "torch":
+            raise RuntimeError("CUDA error: out of memory")
+        return real_load(style_path, spec)
+
+    monkeypatch.setattr(backends, "load_backend", no_torch)
+    checks = check_precisions(style, frames, kinds=[TORCH_CPU, ORT_CPU])
+    assert [(c.backend, c.precision) for c in checks if c.backend == "torch"] == [("torch", "fp32")]
+    assert (
+        checks[0].reason == "cannot run: RuntimeError: CUDA error: out of memory" and not checks[0].accepted
+    )
+    assert by_precision(checks, "onnxruntime")["fp32"].accepted

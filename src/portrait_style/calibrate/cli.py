@@ -5,8 +5,11 @@
 
 Prints a table of the precision checks and one of the timed candidates, saves the profile that
 `stylize`, `stylize-video`, `live` and `bench` then use (see calibrate/profile.py), and says where.
-Exit codes as elsewhere: 2 bad option or unusable --frames, 3 --json or the profile cannot be written,
-4 model problem.
+A precision or a candidate that fails on this machine (a missing kernel, out of memory, a runtime error)
+is listed as "cannot run: <why>" and skipped; the rest go on. Exit codes as elsewhere: 0 when something
+usable was found (the precision check: a row that runs; tuning: a timed candidate, saved as the
+profile), 2 bad option or unusable --frames, 3 --json or the profile cannot be written, 4 model problem,
+or nothing could run the style on this machine (one line saying why, after the tables and --json).
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     from portrait_style.calibrate.tuning import calibrate
     from portrait_style.engine.style_meta import read_meta
     from portrait_style.engine.styles import resolve_style
-    from portrait_style.errors import OutputError
+    from portrait_style.errors import ModelError, OutputError
     from portrait_style.fileutil import atomic_path, check_writable_dir
 
     cfg = CalibrateConfig(fps=args.fps)
@@ -104,6 +107,8 @@ def run(args: argparse.Namespace) -> int:
         with atomic_path(args.json) as tmp:
             tmp.write_text(json.dumps(report, indent=1) + "\n")
         print(f"saved {args.json}", file=sys.stderr)
+    if "error" in report:
+        raise ModelError(report["error"])
     if "profile" in report:
         print(f"saved calibration profile {report['profile']}", file=sys.stderr)
     return 0
@@ -126,6 +131,8 @@ def ensure_profiles_dir() -> None:
 def print_report(report: dict) -> None:
     from rich.console import Console
     from rich.table import Table
+
+    from portrait_style.engine.backends.spec import BackendSpec
 
     console = Console()
     frames = report["frames"]
@@ -152,26 +159,36 @@ def print_report(report: dict) -> None:
     console.print(t)
     if "candidates" not in report:
         return
-    choice, face = report["choice"], report["mode"] == "face"
+    choice, face = report.get("choice"), report["mode"] == "face"
     t = Table(
         "runtime", "precision", "threads", "faces" if face else "size", "median ms", "p95 ms", "fps", "",
         title=f"{'one batch of face crops, model only' if face else 'one frame'}, target"
         f" {report['fps_target']:g} fps",
     )  # fmt: skip
     for c in report["candidates"]:
-        same = all(c[k] == choice[k] for k in ("backend", "device", "precision", "options"))
-        chosen = same and c["size"] == (choice["faces"] if face else choice["frame_size"])
+        head = (f"{c['backend']} {c['device']}", c["precision"], str(c["options"].get("threads", "-")))
+        if c.get("skipped"):
+            t.add_row(*head, str(c["size"]), "-", "-", "-", c["skipped"])
+            continue
+        same = choice is not None and all(
+            c[k] == choice[k] for k in ("backend", "device", "precision", "options")
+        )
+        chosen = same and c["size"] == (choice["faces"] if face else choice["working_size"])
         t.add_row(
-            f"{c['backend']} {c['device']}", c["precision"], str(c["options"].get("threads", "-")),
-            str(c["size"]), f"{c['median_ms']:.1f}", f"{c['p95_ms']:.1f}", f"{c['fps']:.1f}",
+            *head, str(c["size"]), f"{c['median_ms']:.1f}", f"{c['p95_ms']:.1f}", f"{c['fps']:.1f}",
             "chosen" if chosen else ("ok" if c["meets"] else ""),
         )  # fmt: skip
     console.print(t)
-    label = " ".join(
-        [choice["backend"], choice["device"], choice["precision"]]
-        + [f"{k}={v}" for k, v in sorted(choice["options"].items())]
-    )
-    where = f"{choice['faces']} face(s) per frame" if face else f"frame size {choice['frame_size']}"
+    if choice is None:
+        return
+    label = BackendSpec(choice["backend"], choice["device"], choice["precision"], choice["options"]).label()
+    if face:
+        where = f"{choice['faces']} face(s) per frame"
+    elif choice["frame_size"] == choice["working_size"]:
+        where = f"frame size {choice['frame_size']}"
+    else:  # the full size: recorded as the style's own (0: frames as they come)
+        shown = f"{choice['frame_size']}" + (" (as it comes)" if choice["frame_size"] == 0 else "")
+        where = f"frame size {shown}, timed at {choice['working_size']}"
     verdict = "reaches" if choice["meets_target"] else "the fastest; nothing reaches"
     console.print(
         f"chosen: {label}, {where}: {choice['fps']:.1f} fps ({verdict} {report['fps_target']:g} fps)"

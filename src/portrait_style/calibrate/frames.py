@@ -13,9 +13,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from portrait_style.engine.style_meta import SIZE_MULTIPLE
 from portrait_style.errors import InputError
-
-MULTIPLE = 4  # every architecture's height and width must be multiples of this (style_meta.SIZE_MULTIPLE)
 
 
 def synthetic_portraits(n: int, width: int, height: int, seed: int = 0) -> list[np.ndarray]:
@@ -93,7 +92,8 @@ def _spread(items: list, count: int) -> list:
 
 def check_inputs(frames: list[np.ndarray], mode: str, crop_size: int, side: int) -> list[np.ndarray]:
     """The frames the precision check feeds a model, one at a time: frame mode, each brought down to
-    `side` (shorter side) and cut to multiples of 4; face mode, its centre square at the crop size."""
+    `side` (shorter side) and cut to multiples of SIZE_MULTIPLE; face mode, its centre square at the crop
+    size."""
     out = []
     for frame in frames:
         h, w = frame.shape[:2]
@@ -107,7 +107,7 @@ def check_inputs(frames: list[np.ndarray], mode: str, crop_size: int, side: int)
             scale = side / min(h, w)
             frame = cv2.resize(frame, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
             h, w = frame.shape[:2]
-        if h < MULTIPLE or w < MULTIPLE:
+        if h < SIZE_MULTIPLE or w < SIZE_MULTIPLE:
             raise InputError(f"--frames: a frame of {w}x{h} pixels is too small to measure")
-        out.append(np.ascontiguousarray(frame[: h - h % MULTIPLE, : w - w % MULTIPLE]))
+        out.append(np.ascontiguousarray(frame[: h - h % SIZE_MULTIPLE, : w - w % SIZE_MULTIPLE]))
     return out

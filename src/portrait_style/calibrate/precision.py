@@ -11,6 +11,9 @@ the activations' range on the frames; a node whose inputs or outputs reach `fp16
 whose weights exceed `fp16_weight_limit`, is kept in FP32 (`export.convert_fp16(keep_fp32=...)`). The
 names are recorded beside the cached export (`export.write_keep_fp32`), so every later FP16 load of
 these weights builds the same graph, and the check then runs that graph.
+
+A row that fails to load or run (a missing kernel, out of memory, a runtime's or the FP16 converter's
+error of any kind) is refused as "cannot run: <why>", and the check goes on with the next.
 """
 
 from __future__ import annotations
@@ -42,6 +45,15 @@ class PrecisionCheck:
     finite: bool = True
     keep_fp32: list[str] = field(default_factory=list)  # ONNX FP16: nodes kept in FP32
     frames: int = 0
+
+
+def cannot_run(exc: BaseException) -> str:
+    """One line for a candidate that failed: "cannot run: <why>" (our own errors' message as it is, any
+    other exception's with its type, e.g. "RuntimeError: CUDA out of memory ...")."""
+    text = " ".join(str(exc).split())
+    if not isinstance(exc, PortraitStyleError):
+        text = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return f"cannot run: {text[:160] or type(exc).__name__}"
 
 
 def compare(reference: list[np.ndarray], outputs: list[np.ndarray]) -> tuple[float, int]:
@@ -209,10 +221,11 @@ def check_precisions(
         try:
             reference = load_backend(style_path, BackendSpec(kind.name, kind.device, "fp32"))
             expected = [reference(x[None])[0] for x in inputs]
-        except PortraitStyleError as exc:
-            checks.append(PrecisionCheck(kind.name, kind.device, "fp32", False, f"cannot run: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - this row cannot run here; the others may
+            checks.append(PrecisionCheck(kind.name, kind.device, "fp32", False, cannot_run(exc)))
+            reference = None
             continue
-        del reference
+        reference = None  # freed before the reduced precisions load
         checks.append(PrecisionCheck(kind.name, kind.device, "fp32", True, "reference", frames=len(inputs)))
         for precision in kind.precisions:
             if precision == "fp32":
@@ -238,12 +251,14 @@ def check_precisions(
                         backend = load_backend(style_path, spec)
                         nonfinite = torch_nonfinite(backend, inputs) if hasattr(backend, "model") else []
                     outputs = [backend(x[None])[0] for x in inputs]
-            except (PortraitStyleError, OSError) as exc:
-                row.reason = f"cannot run: {' '.join(str(exc).split())[:160]}"
+                psnr, row.max_abs_error = compare(expected, outputs)
+            except Exception as exc:  # noqa: BLE001 - refused, and the check goes on
+                row.reason = cannot_run(exc)
                 checks.append(row)
                 continue
-            row.psnr_db, row.max_abs_error = compare(expected, outputs)
-            row.psnr_db = round(row.psnr_db, 2)
+            finally:
+                backend = None
+            row.psnr_db = round(psnr, 2)
             row.finite = not nonfinite
             row.accepted, row.reason = verdict(row.psnr_db, row.max_abs_error, nonfinite, cfg)
             checks.append(row)

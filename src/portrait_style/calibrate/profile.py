@@ -3,8 +3,9 @@ used by `stylize`, `stylize-video`, `live` and `bench` when their backend flags 
 
     <cache>/profiles/<style>-<weights digest>-<mode>-<machine key>.json
 
-The machine key is a hash of `hardware.machine_name()` (CPU, cores, GPU) and the installed ONNX Runtime
-and torch versions, so a profile measured elsewhere, or before an upgrade, is never found. Rules of use:
+The machine key is a hash of `hardware.machine_name()` (CPU, cores, GPU) and the installed ONNX Runtime,
+torch and TensorRT versions, so a profile measured elsewhere, or before an upgrade, is never found.
+A frame size of 0 in a profile means frames as they come (the full size was chosen). Rules of use:
 
 - `--backend`, `--device`, `--precision` and `--backend-option` all on their defaults: the profile's
   backend, precision and options are used, and one line on stderr says so and names the file;
@@ -29,7 +30,12 @@ from portrait_style.engine.backends.spec import BackendSpec
 from portrait_style.errors import OutputError, PortraitStyleError
 
 FORMAT = 1
-RUNTIMES = {"onnxruntime": ("onnxruntime", "onnxruntime-gpu"), "torch": ("torch",)}
+# runtime -> the distributions that install it, first found wins (read from their metadata, not imported)
+RUNTIMES = {
+    "onnxruntime": ("onnxruntime", "onnxruntime-gpu"),
+    "torch": ("torch",),
+    "tensorrt": ("tensorrt", "tensorrt-cu12", "tensorrt-cu11"),
+}
 
 
 def _stderr(line: str) -> None:
@@ -94,9 +100,11 @@ class Profile:
     report: dict
 
     def describe(self, frame_size: int | None = None) -> str:
-        """e.g. 'onnxruntime cpu fp32 threads=2, frame size 720'."""
+        """e.g. 'onnxruntime cpu fp32 threads=2, frame size 720' ('frame size 0 (as it comes)')."""
         size = self.frame_size if frame_size is None else frame_size
-        return self.spec.label() + (f", frame size {size}" if size is not None else "")
+        if size is None:
+            return self.spec.label()
+        return f"{self.spec.label()}, frame size {size}" + (" (as it comes)" if size == 0 else "")
 
 
 def find_profile(
@@ -151,10 +159,11 @@ def run_settings(
 
 
 def stylizer_settings(style_path: str | os.PathLike, mode: str, say: Callable[[str], None] = _stderr) -> dict:
-    """Stylizer keyword arguments from the profile (`backend`, and `frame_size` in frame mode), or {}:
-    for callers without backend flags (`bench`)."""
-    profile = find_profile(style_path, mode, say)
-    if profile is None:
+    """Stylizer keyword arguments from the profile (`backend`, and `frame_size` in frame mode), or {}
+    when there is none: `run_settings` with every backend flag on auto, for callers without backend flags
+    (`bench`)."""
+    auto = BackendSpec()
+    spec, frame_size = run_settings(auto, None, style_path, mode, True, say)
+    if spec is auto:  # no usable profile
         return {}
-    say(f"using calibration profile {profile.path}: {profile.describe()}")
-    return {"backend": profile.spec, "frame_size": profile.frame_size}
+    return {"backend": spec, "frame_size": frame_size}
