@@ -88,9 +88,7 @@ def print_tables(report: dict) -> None:
     console = Console()
     console.print(f"machine: {report['machine']}   style: {report['style']}")
     if report["models"]:
-        t = Table(
-            "backend", "device", "size", "median ms", "p95 ms", title="model latency (batch 1, warm)"
-        )
+        t = Table("backend", "device", "size", "median ms", "p95 ms", title="model latency (batch 1, warm)")
         errors = []
         for r in report["models"]:
             if "error" in r:  # a row that could not run: its reason below the table, each once
