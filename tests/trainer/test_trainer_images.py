@@ -49,3 +49,13 @@ def test_resize_short_side():
     out = resize_short_side(np.zeros((100, 300, 3), np.uint8), 36)
     assert out.shape == (36, 108, 3)
     assert resize_short_side(np.zeros((10, 12, 3), np.uint8), 20).shape == (20, 24, 3)
+
+
+def test_one_image_is_a_style_set_of_one_and_other_files_are_refused(tmp_path):
+    still = tmp_path / "still.png"
+    write_rgb(still, np.zeros((8, 8, 3), np.uint8))
+    assert find_images(still, "style") == [still]
+    notes = tmp_path / "notes.md"
+    notes.write_text("x")
+    with pytest.raises(InputError, match="a folder, an image or a .txt list"):
+        find_images(notes, "style")

@@ -47,7 +47,9 @@ def _f(default, help: str):  # noqa: A002 - `help` reads best next to argparse
 class TrainConfig:
     # -- data -----------------------------------------------------------------------------------------
     content_dir: str = _f("", "photos to restyle (domain A): a folder (searched recursively) or a .txt list")
-    style_dir: str = _f("", "examples of the look (domain B): a folder or a .txt list of image paths")
+    style_dir: str = _f(
+        "", "examples of the look (domain B): a folder, a .txt list of image paths, or one image (a still)"
+    )
     name: str = _f("style", "style name; also the file name of the result")
     out_dir: str | None = _f(None, "run folder (default runs/<name>)")
     family: str = _f(

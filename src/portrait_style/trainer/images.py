@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def find_images(source: str | Path, role: str) -> list[Path]:
-    """Image files in a folder (recursively, hidden folders skipped) or named in a .txt list, sorted.
+    """Image files in a folder (recursively, hidden folders skipped) or named in a .txt list, sorted; or
+    the one image given.
 
     A list file holds one path per line, relative to the list's folder; blank lines and # comments are
     ignored. That is how an identity split (train on some people, evaluate on others) is given.
@@ -28,9 +29,11 @@ def find_images(source: str | Path, role: str) -> list[Path]:
     source = Path(source).expanduser()
     if not source.exists():
         raise InputError(f"{role} folder not found: {source}")
+    if source.is_file() and is_image_path(source):  # one reference still: "make it look like this"
+        return [source]
     if source.is_file():
         if source.suffix.lower() != ".txt":
-            raise InputError(f"{role} must be a folder or a .txt list of images: {source}")
+            raise InputError(f"{role} must be a folder, an image or a .txt list of images: {source}")
         try:
             text = source.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
