@@ -52,27 +52,6 @@ class Builtin:
     frame_size_factor: int = 0  # frame mode runs at this many training sizes (0: full frames)
 
 
-# What the two photographic looks share: started from the sets' statistics, then refined by matching
-# colour distributions, with no per-image adaptation (the same function on every frame: no flicker from
-# it, and the style photos differ from the content in people and backdrops, not only in look).
-PHOTO_LOOK = (
-    ("look_init", "statistics"),
-    ("look_match", "colour"),
-    ("look_position", 0.0),
-    ("look_context", False),
-    ("look_adaptive", False),
-    ("steps", 300),
-)
-# ... and the face-aware ones: one colour function for the skin, one for the backdrop, blended by a soft
-# field around each face; their statistics from the skin and from what is far from every face.
-FACE_LOOK = (
-    ("look_faces", True),
-    ("look_regions", True),
-    ("look_local", False),
-    ("look_init", "face-statistics"),
-    ("look_match", "colour,faces"),
-)
-
 BUILTINS = (
     Builtin(
         "studio",
@@ -86,7 +65,7 @@ BUILTINS = (
         # clothes, so whole-image statistics mix backdrop into skin). Face and background regions, each
         # from its own statistics, are what worked; refining them with per-image adaptation on solarized
         # hair and drew a ring round the head, so adaptation is off.
-        settings=(*PHOTO_LOOK, *FACE_LOOK),
+        settings=(("look_preset", "portraits"), ("steps", 300)),
     ),
     Builtin(
         "mono",
@@ -97,7 +76,7 @@ BUILTINS = (
         # From the identity (2026-11-29) 600 steps of matching left chroma 1.4-4.3 (a tinted grey); the
         # chroma mix started from the statistics is grey from the first step. Local maps stay on: they
         # learn the darker edges of the style photos.
-        settings=(*PHOTO_LOOK, ("look_chroma", True)),
+        settings=(("look_preset", "grade"), ("steps", 300)),
     ),
     Builtin(
         "high-key",
@@ -108,7 +87,7 @@ BUILTINS = (
         # The one-reference-still workflow ("make my video look like this frame"). Tried first with a
         # landscape (dark hair came out light grey) and with paintings (Turner's Shipwreck: faces sunk
         # in amber; Matisse: orange faces): a still of the same kind of picture is what works.
-        settings=(*PHOTO_LOOK, *FACE_LOOK, ("size", 128)),
+        settings=(("look_preset", "portraits"), ("size", 128), ("steps", 300)),
     ),
     Builtin(
         "starry-night",

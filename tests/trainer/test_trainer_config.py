@@ -66,3 +66,38 @@ def test_unknown_setting_is_an_input_error(tmp_path):
     (tmp_path / "bad.toml").write_text("steps = = 3")
     with pytest.raises(InputError, match="cannot read"):
         load_toml(tmp_path / "bad.toml")
+
+
+@pytest.mark.parametrize("preset", ["matched", "grade", "portraits"])
+def test_a_look_preset_fills_what_is_left_unset_and_flags_win(preset):
+    from portrait_style.trainer.config import LOOK_PRESETS, with_family_defaults
+
+    filled = with_family_defaults(TrainConfig(content_dir="a", style_dir="b", look_preset=preset))
+    for name, value in LOOK_PRESETS[preset].items():
+        assert getattr(filled, name) == value, name
+    validate(filled)  # every preset is a valid combination (e.g. regions come with faces)
+    mine = with_family_defaults(
+        TrainConfig(content_dir="a", style_dir="b", look_preset=preset, look_chroma=True, look_position=2.0)
+    )
+    assert (mine.look_chroma, mine.look_position) == (True, 2.0)
+
+
+def test_an_unknown_look_preset_is_one_line():
+    with pytest.raises(InputError, match="look_preset must be one of matched, grade, portraits"):
+        validate(TrainConfig(content_dir="a", style_dir="b", look_preset="cinematic"))
+
+
+def test_the_preset_reaches_the_command_line(tmp_path):
+    import argparse
+
+    from portrait_style.trainer.cli import configure_parser, to_config
+
+    parser = argparse.ArgumentParser()
+    configure_parser(parser)
+    args = parser.parse_args(
+        ["--content-dir", "a", "--style-dir", "b", "--look-preset", "portraits", "--no-look-faces"]
+    )
+    cfg = to_config(args)
+    assert cfg.look_preset == "portraits" and cfg.look_faces is False and cfg.look_regions is None
+    with pytest.raises(InputError, match="look_regions needs look_faces"):
+        validate(cfg)  # the preset's regions without the faces it needs: said before any work

@@ -30,6 +30,33 @@ FAMILY_DEFAULTS = {
     "generator": {"mode": "face", "size": 256, "steps": 20000, "batch_size": 4, "lr": 2e-4},
 }
 
+# What a look is made of, by the kind of style photos (`look_preset`); a look_* setting given explicitly
+# wins. Chosen 2026-11-29 on the built-in styles and the ground-truth benchmark (benchmarks/RESULTS.md).
+LOOK_PRESETS = {
+    # the style photos show the same kind of shot as yours (same people, backdrops and framing, graded):
+    # every part, fitted from the identity (the ground-truth benchmark: 26.8-31.2 dB)
+    "matched": {
+        "look_faces": False, "look_position": 0.5,
+        "look_match": "colour,position,surround,detail,stats,faces", "look_context": True,
+        "look_chroma": False, "look_init": "identity", "look_regions": False, "look_adaptive": True,
+        "look_local": True,
+    },
+    # a grade from photos of other people or scenes: one colour function from the sets' statistics,
+    # colours matched, a saturation mix (the built-in `mono`); on such sets "matched" drew halos
+    "grade": {
+        "look_faces": False, "look_position": 0.0, "look_match": "colour", "look_context": False,
+        "look_chroma": True, "look_init": "statistics", "look_regions": False, "look_adaptive": False,
+        "look_local": True,
+    },
+    # portraits of other people before other backdrops, or one portrait: a colour function for the skin
+    # and one for the backdrop, blended around each face (the built-in `studio` and `high-key`)
+    "portraits": {
+        "look_faces": True, "look_position": 0.0, "look_match": "colour,faces", "look_context": False,
+        "look_chroma": False, "look_init": "face-statistics", "look_regions": True, "look_adaptive": False,
+        "look_local": False,
+    },
+}  # fmt: skip
+
 # CUT and FastCUT (Park et al. 2020, sec. 4): FastCUT drops the identity NCE term and weights NCE up.
 METHOD_DEFAULTS = {
     "cut": {"lambda_nce": 1.0, "nce_idt": True},
@@ -84,50 +111,57 @@ class TrainConfig:
     beta2: float = _f(0.999, "Adam beta2")
     seed: int = _f(0, "random seed")
     # -- the look family ------------------------------------------------------------------------------
-    look_faces: bool = _f(
-        False, "look: light that follows the faces (detects faces in training and at run time)"
+    look_preset: str = _f(
+        "matched",
+        "look: what the style photos are, which sets the look_* settings left unset: 'matched' (the same"
+        " kind of shot as yours, graded), 'grade' (photos of other people or scenes: a colour grade),"
+        " 'portraits' (portraits of other people and backdrops, or one portrait: light on the face, another"
+        " tone behind it)",
     )
-    look_position: float = _f(
-        0.5,
+    look_faces: bool | None = _f(
+        None, "look: light that follows the faces (detects faces in training and at run time)"
+    )
+    look_position: float | None = _f(
+        None,
         "look: weight of frame position when matching the style (0 for a style still of another kind of"
         " scene, e.g. a landscape for portraits: the look is then the same all over the frame)",
     )
-    look_match: str = _f(
-        "colour,position,surround,detail,stats,faces",
+    look_match: str | None = _f(
+        None,
         "look: what is matched with the style photos, comma-separated: colour and any of position,"
         " surround, detail (local contrast), stats (per-image adaptation), faces; for style photos of other"
         " people or scenes, 'colour' alone is the robust choice",
     )
-    look_context: bool = _f(
-        True,
+    look_context: bool | None = _f(
+        None,
         "look: local changes may depend on the surrounding colours (glow, local contrast); --no-look-context"
         " keeps them to smooth fields of position, faces and image statistics (no halos; for style photos"
         " of other people or scenes)",
     )
-    look_chroma: bool = _f(
-        False,
+    look_chroma: bool | None = _f(
+        None,
         "look: a last per-image saturation mix (luma kept, chroma scaled): a greyscale or strongly"
         " (de)saturated look is one parameter away",
     )
-    look_init: str = _f(
-        "identity",
+    look_init: str | None = _f(
+        None,
         "look: start from the 'identity' or from the two sets' 'statistics' (a tone curve matching their"
         " luma, saturation and toning from their chroma: a classical colour transfer to refine);"
         " 'face-statistics' takes them from the skin around detected faces only (style photos of other"
         " backdrops)",
     )
-    look_regions: bool = _f(
-        False,
+    look_regions: bool | None = _f(
+        None,
         "look: a face region and a background region, each with its own colour function, blended by a"
         " soft field around each face (a key light on the face, another tone behind it); needs --look-faces",
     )
-    look_adaptive: bool = _f(
-        True,
+    look_adaptive: bool | None = _f(
+        None,
         "look: colour functions that follow each image's statistics (auto levels, exposure);"
         " --no-look-adaptive: the same for every frame (steadier; for style photos unlike yours)",
     )
-    look_local: bool = _f(
-        True,
+    look_local: bool | None = _f(
+        None,
         "look: place-dependent gain and offset (vignette, light on the face, glow); --no-look-local: one"
         " colour function per image, the same all over the frame (style photos framed unlike yours)",
     )
@@ -189,10 +223,13 @@ class TrainConfig:
 
 
 def with_family_defaults(cfg: TrainConfig) -> TrainConfig:
-    """Fill the settings left unset with the defaults of the chosen model family."""
+    """Fill the settings left unset with the defaults of the chosen model family and look preset."""
     if cfg.family not in FAMILY_DEFAULTS:
         raise InputError(f"family must be one of {', '.join(FAMILIES)}: '{cfg.family}'")
-    unset = {k: v for k, v in FAMILY_DEFAULTS[cfg.family].items() if getattr(cfg, k) is None}
+    if cfg.look_preset not in LOOK_PRESETS:
+        raise InputError(f"look_preset must be one of {', '.join(LOOK_PRESETS)}: '{cfg.look_preset}'")
+    defaults = FAMILY_DEFAULTS[cfg.family] | LOOK_PRESETS[cfg.look_preset]
+    unset = {k: v for k, v in defaults.items() if getattr(cfg, k) is None}
     return replace(cfg, **unset)
 
 
