@@ -18,7 +18,8 @@ from __future__ import annotations
 import torch
 
 from portrait_style.errors import InputError
-from portrait_style.look.model import LUMA, LookNet, face_weight, frame_axis
+from portrait_style.look.fields import face_weight, frame_axis
+from portrait_style.look.model import LUMA, LookNet
 
 MAX_PIXELS = 200_000  # per set: plenty for quantiles and per-tone means
 MIN_REGION_PIXELS = 100  # fewer than this in a region (face or background) across a set: no statistics

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from portrait_style.look.model import face_field, frame_axis
+from portrait_style.look.fields import face_field, frame_axis
 
 # Weight of each feature group: colour is what a look is about; detail is weighted up because local
 # contrast is a small signal next to colour; position and faces tell where a change belongs.
