@@ -58,9 +58,12 @@ def runtime_versions() -> dict[str, str]:
 
 
 def machine_identity() -> dict:
+    """The machine, its runtimes and the exporter's graph version: a profile measured on another graph
+    of the same weights (timings, precision checks) does not apply."""
+    from portrait_style.engine.export import EXPORTER_VERSION
     from portrait_style.hardware import machine_name
 
-    ident = {"machine": machine_name(), "versions": runtime_versions()}
+    ident = {"machine": machine_name(), "versions": runtime_versions(), "graph": EXPORTER_VERSION}
     ident["key"] = hashlib.sha256(json.dumps(ident, sort_keys=True).encode()).hexdigest()[:12]
     return ident
 

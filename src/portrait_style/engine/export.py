@@ -31,7 +31,7 @@ OPSET = 18
 INPUT_NAME = "image"
 FACES_NAME = "faces"  # face tables, for looks whose light follows the faces (engine/faces/geometry.py)
 OUTPUT_NAME = "styled"
-EXPORTER_VERSION = 4  # bump when the exported graph changes for the same weights (3: an NHWC graph, slower)
+EXPORTER_VERSION = 5  # bump when the exported graph changes for the same weights (5: channels-last looks)
 
 
 def export_onnx(model: torch.nn.Module, path: str | os.PathLike, opset: int = OPSET) -> Path:
