@@ -268,7 +268,7 @@ class LookNet(nn.Module):
         toning (levels) per luma.
 
         Built from the curves' knots for every frame (a few thousand values), so the block-level work is
-        three lookups instead of the curves' piecewise evaluation: measured at 1080p through ONNX
+        two lookups instead of the curves' piecewise evaluation: measured at 1080p through ONNX
         Runtime, evaluating the curves on every block (17 Gather nodes and their index arithmetic) took
         about as long as the whole full-size multiply-add.
         """
@@ -315,8 +315,8 @@ class LookNet(nn.Module):
         )
 
     def _maps(self, rows: torch.Tensor, faces: torch.Tensor | None, offset: float):
-        """The block-level half: per-block, per-channel slope s and offset b (NHWC, [N, h, w, 3]) such
-        that a pixel's output is s * x + b (+ offset), and this image's chroma mix (or None).
+        """The block-level half: per-block, per-channel slope s and offset b (NHWC, [N, h, w, 3]; b holds
+        `offset` too) such that a pixel's output is s * x + b, and this image's chroma mix (or None).
 
         rows: the frame as rows of blocks, [N, H/4, 4, W * 3], values 0..255."""
         n = rows.shape[0]
