@@ -249,9 +249,10 @@ class LookNet(nn.Module):
         if not self.context:
             feats[:4] = [torch.zeros_like(f) for f in feats[:4]]
         coef = self.grid_out(self.grid_net(torch.cat(feats, 1))).permute(0, 2, 3, 1)  # [N, G, G, 6]
-        levels = torch.tensor([1.0, 1.0, 1.0, 255.0, 255.0, 255.0], dtype=q.dtype, device=q.device)
-        start = torch.tensor([0.0, 0.0, 0.0, offset, offset, offset], dtype=q.dtype, device=q.device)
-        log_gain, shift = resize_nhwc(coef * levels + start, q.shape[1], q.shape[2]).split([3, 3], dim=3)
+        # the shift in levels, offset included, at G x G (no per-frame tensors made from Python lists:
+        # on a GPU each would be a host-to-device copy)
+        coef = torch.cat([coef[..., :3], coef[..., 3:] * 255.0 + offset], dim=3)
+        log_gain, shift = resize_nhwc(coef, q.shape[1], q.shape[2]).split([3, 3], dim=3)
         return torch.exp(log_gain), shift, h
 
     def _chroma_mix(self, delta: torch.Tensor | None) -> torch.Tensor:
