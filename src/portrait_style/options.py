@@ -84,6 +84,7 @@ def check_face_config(cfg, prefix: str = "") -> None:
     check_int(f"{prefix}detect_every", cfg.detect_every, 1, 10_000)
     check_int(f"{prefix}search_every", cfg.search_every, 1, 10_000)
     check_int(f"{prefix}min_face_size", cfg.min_face_size, 12, 100_000)
+    check_float(f"{prefix}min_face_fraction", cfg.min_face_fraction, 0.0, 1.0)
     check_int(f"{prefix}crop_size", cfg.crop_size, 16, 4096)
     check_float(f"{prefix}score_threshold", cfg.score_threshold, 0.0, 1.0)
     check_float(f"{prefix}confirm_score", cfg.confirm_score, 0.0, 1.0)

@@ -23,7 +23,7 @@ from portrait_style.errors import InputError
 from portrait_style.fileutil import atomic_path
 from portrait_style.trainer.images import read_rgb, warn_skipped
 
-FACE_CACHE_VERSION = 1
+FACE_CACHE_VERSION = 2
 
 
 @dataclass
@@ -80,7 +80,7 @@ def _face_finder(cache_dir: Path, detector_name: str):
     def find(path: Path, image: np.ndarray) -> np.ndarray:
         nonlocal detector
         key = hashlib.sha256(path.read_bytes())
-        key.update(f"{FACE_CACHE_VERSION}-{detector_name}-{cfg.score_threshold}-{cfg.min_face_size}".encode())
+        key.update(f"{FACE_CACHE_VERSION}-{detector_name}-{cfg.score_threshold}-{cfg.min_face_size}-{cfg.min_face_fraction}".encode())
         cached = folder / f"{key.hexdigest()[:32]}.npy"
         if cached.is_file():
             try:

@@ -37,6 +37,7 @@ def crop_params(size: int, margin: float, face_cfg: FaceConfig) -> dict:
         "detector": _detector_name(face_cfg),
         "score_threshold": face_cfg.score_threshold,
         "min_face_size": face_cfg.min_face_size,
+        "min_face_fraction": face_cfg.min_face_fraction,
         "max_faces": face_cfg.max_faces,
     }
 

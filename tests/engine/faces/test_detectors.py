@@ -15,6 +15,7 @@ from portrait_style.engine.faces.detectors import (
     MTCNNDetector,
     YuNetDetector,
     make_detector,
+    min_face_px,
     select_faces,
 )
 from portrait_style.errors import InputError, ModelError
@@ -83,8 +84,21 @@ def test_select_faces_sorts_by_score_and_applies_the_config_limits():
 
 
 def test_mtcnn_respects_the_minimum_face_size(astronaut):
-    # astronaut's face box is under 120 px wide
-    assert MTCNNDetector(FaceConfig(min_face_size=120)).detect(astronaut) == []
+    # astronaut's face box is under 120 px wide; a fraction of 1 leaves the pixel limit alone
+    assert MTCNNDetector(FaceConfig(min_face_size=120, min_face_fraction=1.0)).detect(astronaut) == []
+
+
+def test_a_face_filling_a_small_frame_is_kept_below_the_pixel_minimum(astronaut):
+    # astronaut's head and shoulders at 128 px: the face box is 36 px wide, under min_face_size, but
+    # more than a fifth of the frame
+    small = cv2.resize(astronaut[0:300, 75:375], (128, 128), interpolation=cv2.INTER_AREA)
+    [face] = MTCNNDetector(FaceConfig(min_face_size=40)).detect(small)
+    assert 128 * 0.2 <= min(face.box[2:] - face.box[:2]) < 40
+    assert MTCNNDetector(FaceConfig(min_face_size=40, min_face_fraction=1.0)).detect(small) == []
+    # a large frame keeps the pixel limit: the fraction only ever lowers it in small frames
+    assert min_face_px(FaceConfig(min_face_size=40), 1080, 1920) == 40
+    assert min_face_px(FaceConfig(min_face_size=40), 128, 160) == 0.2 * 128
+    assert min_face_px(FaceConfig(min_face_size=40), 40, 40) == 12  # MTCNN's smallest cell
 
 
 def test_make_detector_auto_is_mtcnn_without_a_yunet_model(monkeypatch):

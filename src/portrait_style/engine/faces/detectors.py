@@ -1,7 +1,7 @@
 """Face detectors behind one interface: RGB image in, faces with boxes and 5 landmarks out.
 
 Every detector returns `Face`s sorted by score (best first), filtered by `FaceConfig.score_threshold`,
-`min_face_size` and `max_faces`, with landmarks in image order (see `Face`). Boxes may reach past the
+the smallest face size (`min_face_px`) and `max_faces`, with landmarks in image order (see `Face`). Boxes may reach past the
 frame when a face is cut by its border.
 """
 
@@ -60,15 +60,27 @@ def plausible_landmarks(box: np.ndarray, points: np.ndarray) -> bool:
     return 0.4 <= mouth <= 3.5 and -0.2 <= nose_down <= mouth and abs(nose_side) <= 1.5
 
 
+def min_face_px(cfg: FaceConfig, height: int, width: int) -> float:
+    """The smallest face kept in an H x W frame: `min_face_size` pixels, or `min_face_fraction` of the
+    frame's shorter side when that is smaller (a small frame), never under MTCNN's 12-pixel cell."""
+    return float(min(cfg.min_face_size, max(12.0, cfg.min_face_fraction * min(height, width))))
+
+
 def select_faces(
-    boxes: np.ndarray, scores: np.ndarray, landmarks: np.ndarray | None, cfg: FaceConfig
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    landmarks: np.ndarray | None,
+    cfg: FaceConfig,
+    min_size: float | None = None,
 ) -> list[Face]:
-    """Faces passing the config's score and size limits and with face-shaped landmarks (when there are
-    any), best score first, at most `max_faces`."""
+    """Faces passing the config's score limit and the size limit (`min_size` pixels, default
+    `min_face_size`) and with face-shaped landmarks (when there are any), best score first, at most
+    `max_faces`."""
+    min_size = cfg.min_face_size if min_size is None else min_size
     faces = []
     for k in np.argsort(-np.asarray(scores), kind="stable"):
         box = np.asarray(boxes[k], np.float32)
-        if scores[k] < cfg.score_threshold or min(box[2] - box[0], box[3] - box[1]) < cfg.min_face_size:
+        if scores[k] < cfg.score_threshold or min(box[2] - box[0], box[3] - box[1]) < min_size:
             continue
         points = None if landmarks is None else np.asarray(landmarks[k], np.float32).reshape(5, 2)
         if points is not None and not plausible_landmarks(box, points):
@@ -88,9 +100,10 @@ class MTCNNDetector:
 
     def detect(self, image: np.ndarray) -> list[Face]:
         _check_image(image)
-        found = self._cascade(image)
+        smallest = min_face_px(self.cfg, *image.shape[:2])
+        found = self._cascade(image, smallest)
         # MTCNN's "left_eye" is the eye on the image's left, so its order already is ours
-        return select_faces(found.boxes, found.scores, found.landmarks, self.cfg)
+        return select_faces(found.boxes, found.scores, found.landmarks, self.cfg, smallest)
 
 
 def yunet_model_path(cfg: FaceConfig) -> str | None:
@@ -129,7 +142,8 @@ class YuNetDetector:
             return []
         boxes = np.concatenate([rows[:, 0:2], rows[:, 0:2] + rows[:, 2:4]], axis=1)
         # YuNet: subject's right eye, left eye, nose, right mouth corner, left: i.e. image-left first
-        return select_faces(boxes, rows[:, 14], rows[:, 4:14], self.cfg)
+        smallest = min_face_px(self.cfg, *image.shape[:2])
+        return select_faces(boxes, rows[:, 14], rows[:, 4:14], self.cfg, smallest)
 
 
 class HaarDetector:
@@ -148,14 +162,15 @@ class HaarDetector:
     def detect(self, image: np.ndarray) -> list[Face]:
         _check_image(image)
         gray = cv2.equalizeHist(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY))
-        size = (self.cfg.min_face_size, self.cfg.min_face_size)
+        smallest = min_face_px(self.cfg, *image.shape[:2])
+        size = (int(smallest), int(smallest))
         rects = self._cascade.detectMultiScale(gray, scaleFactor=1.1, minNeighbors=5, minSize=size)
         if len(rects) == 0:
             return []
         rects = np.asarray(rects, np.float32).reshape(-1, 4)
         boxes = np.concatenate([rects[:, :2], rects[:, :2] + rects[:, 2:]], axis=1)
         # the cascade accepts or rejects: it has no calibrated score
-        return select_faces(boxes, np.ones(len(boxes)), None, self.cfg)
+        return select_faces(boxes, np.ones(len(boxes)), None, self.cfg, smallest)
 
 
 def make_detector(cfg: FaceConfig) -> Detector:

@@ -119,18 +119,18 @@ class MTCNNCascade:
             _session(folder / f"{n}.onnx", threads) for n in ("pnet", "rnet", "onet")
         )
 
-    def _scales(self, height: int, width: int) -> list[float]:
-        first = 12.0 / self.min_face_size
+    def _scales(self, height: int, width: int, min_face_size: float) -> list[float]:
+        first = 12.0 / max(float(min_face_size), 12.0)
         scales, side = [], min(height, width) * first
         while side >= 12:
             scales.append(first * _SCALE_FACTOR ** len(scales))
             side *= _SCALE_FACTOR
         return scales
 
-    def _stage1(self, image: np.ndarray) -> np.ndarray:
+    def _stage1(self, image: np.ndarray, min_face_size: float) -> np.ndarray:
         height, width = image.shape[:2]
         found = []
-        for scale in self._scales(height, width):
+        for scale in self._scales(height, width, min_face_size):
             size = (int(np.ceil(width * scale)), int(np.ceil(height * scale)))
             scaled = _normalise(cv2.resize(image, size, interpolation=cv2.INTER_AREA))
             reg, prob = self._pnet.run(None, {"input_1": scaled.transpose(1, 0, 2)[None]})
@@ -172,10 +172,11 @@ class MTCNNCascade:
         pick = nms(boxes, scores, 0.7, "min")
         return Detections(boxes[pick], scores[pick], landmarks[pick])
 
-    def __call__(self, image: np.ndarray) -> Detections:
-        """Faces in an H x W x 3 uint8 RGB image, in the nets' landmark order (left_eye, right_eye, ...)."""
+    def __call__(self, image: np.ndarray, min_face_size: float | None = None) -> Detections:
+        """Faces in an H x W x 3 uint8 RGB image, in the nets' landmark order (left_eye, right_eye, ...);
+        the pyramid starts at `min_face_size` pixels (default: the one given at construction)."""
         empty = Detections(np.empty((0, 4)), np.empty(0), np.empty((0, 5, 2)))
-        boxes = _proper(self._stage1(image))
+        boxes = _proper(self._stage1(image, min_face_size or self.min_face_size))
         if len(boxes):
             boxes = _proper(self._stage2(image, boxes))
         if not len(boxes):
