@@ -1,8 +1,8 @@
 """Face detectors behind one interface: RGB image in, faces with boxes and 5 landmarks out.
 
 Every detector returns `Face`s sorted by score (best first), filtered by `FaceConfig.score_threshold`,
-the smallest face size (`min_face_px`) and `max_faces`, with landmarks in image order (see `Face`). Boxes may reach past the
-frame when a face is cut by its border.
+the smallest face size (`min_face_px`) and `max_faces`, with landmarks in image order (see `Face`).
+Boxes may reach past the frame when a face is cut by its border.
 """
 
 from __future__ import annotations
