@@ -80,7 +80,9 @@ def _face_finder(cache_dir: Path, detector_name: str):
     def find(path: Path, image: np.ndarray) -> np.ndarray:
         nonlocal detector
         key = hashlib.sha256(path.read_bytes())
-        key.update(f"{FACE_CACHE_VERSION}-{detector_name}-{cfg.score_threshold}-{cfg.min_face_size}-{cfg.min_face_fraction}".encode())
+        key.update(
+            f"{FACE_CACHE_VERSION}-{detector_name}-{cfg.score_threshold}-{cfg.min_face_size}-{cfg.min_face_fraction}".encode()
+        )
         cached = folder / f"{key.hexdigest()[:32]}.npy"
         if cached.is_file():
             try:
