@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from collections.abc import Callable
 from pathlib import Path
 
@@ -37,7 +38,6 @@ def crop_params(size: int, margin: float, face_cfg: FaceConfig) -> dict:
         "detector": _detector_name(face_cfg),
         "score_threshold": face_cfg.score_threshold,
         "min_face_size": face_cfg.min_face_size,
-        "min_face_fraction": face_cfg.min_face_fraction,
         "max_faces": face_cfg.max_faces,
     }
 
@@ -69,7 +69,12 @@ def face_crops(
     margin: float = 1.125,
     progress: Callable = iter,
 ) -> tuple[list[np.ndarray], list[Path], list[Path]]:
-    """Returns (crops, paths with no face, unreadable paths). Crops are round(size * margin) squared."""
+    """Returns (crops, paths with no face, unreadable paths). Crops are round(size * margin) squared.
+
+    The crops are the generator's training pixels, so a face must have `min_face_size` pixels whatever
+    the photo's size (the engine's small-frame allowance, `min_face_fraction`, is for finding where a
+    face is, not for upscaling a 20-pixel face to a training crop)."""
+    face_cfg = replace(face_cfg, min_face_fraction=1.0)
     params = crop_params(size, margin, face_cfg)
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
