@@ -41,7 +41,8 @@ from portrait_style.evaluate.looks import FACE_LOOKS, LOOKS  # noqa: E402
 from portrait_style.evaluate.runner import load_stylizer  # noqa: E402
 from portrait_style.hardware import machine_name  # noqa: E402
 from portrait_style.look.data import load_frames  # noqa: E402
-from portrait_style.look.model import ARCH_NAME, LookNet  # noqa: E402
+from portrait_style.look.model import ARCH_NAME  # noqa: E402
+from portrait_style.look.train import look_net  # noqa: E402
 from portrait_style.trainer.config import TrainConfig, with_family_defaults  # noqa: E402
 from portrait_style.trainer.train import _lr_at  # noqa: E402
 
@@ -63,7 +64,7 @@ def fit_paired(prepared: dict, name: str, setting: dict, work: Path) -> Path:
     target = torch.from_numpy(np.stack(targets)).float() / 255.0
     x = frames.images.permute(0, 2, 3, 1).contiguous()
     torch.manual_seed(cfg.seed)
-    net = LookNet(grid=cfg.look_grid, uses_faces=cfg.look_faces, context=cfg.look_context)
+    net = look_net(cfg)
     optimizer = torch.optim.Adam(net.parameters(), lr=cfg.lr, betas=(0.9, 0.99))
     for step in range(cfg.steps):
         for group in optimizer.param_groups:

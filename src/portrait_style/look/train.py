@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from portrait_style.engine.checkpoint import StyleMeta, save_style
+from portrait_style.engine.checkpoint import save_style
 from portrait_style.look import objective
 from portrait_style.look.data import FrameSet, load_frames
 from portrait_style.look.init import init_from_statistics
@@ -29,6 +29,19 @@ from portrait_style.trainer.monitor import Monitor, make_grid
 log = logging.getLogger(__name__)
 STYLE_POOL_PIXELS = 8192  # style pixels kept per style image (the pool each step samples from)
 ROUGHNESS = 1e-2  # weight of the curve-smoothness prior
+
+
+def look_net(cfg: TrainConfig) -> LookNet:
+    """A new look model shaped by the run's look_* settings (family defaults and preset applied)."""
+    return LookNet(
+        grid=cfg.look_grid,
+        uses_faces=cfg.look_faces,
+        context=cfg.look_context,
+        chroma=cfg.look_chroma,
+        local=cfg.look_local,
+        regions=cfg.look_regions,
+        adaptive=cfg.look_adaptive,
+    )
 
 
 class _Render(torch.nn.Module):
@@ -75,15 +88,7 @@ def train_look(
 
     # -- model ---------------------------------------------------------------------------------------
     torch.manual_seed(cfg.seed)
-    net = LookNet(
-        grid=cfg.look_grid,
-        uses_faces=cfg.look_faces,
-        context=cfg.look_context,
-        chroma=cfg.look_chroma,
-        local=cfg.look_local,
-        regions=cfg.look_regions,
-        adaptive=cfg.look_adaptive,
-    ).to(device)
+    net = look_net(cfg).to(device)
     if cfg.look_init != "identity" and checkpoint is None:
         seeded = torch.Generator().manual_seed(cfg.seed)
         regions = (content.faces, style.faces) if cfg.look_init == "face-statistics" else (None, None)
@@ -194,8 +199,8 @@ def _describe(cfg: TrainConfig) -> str:
     return "; ".join(parts)
 
 
-def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final) -> StyleMeta:
-    from portrait_style.trainer.train import training_record
+def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final):
+    from portrait_style.trainer.train import style_meta
 
     method = (
         f"look model ({_describe(cfg)}), fitted unpaired by sliced-Wasserstein matching of pixel features"
@@ -208,14 +213,4 @@ def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final) -> 
             else "whole images"
         )
         method = f"{method}, started from the two sets' colour statistics ({where})"
-    training = training_record(cfg, step, info, content, style, wall_time_s, losses, final, method)
-    return StyleMeta(
-        name=cfg.name,
-        arch=ARCH_NAME,
-        resolution=cfg.size,
-        mode="frame",
-        description=cfg.description,
-        license=cfg.license,
-        attribution=cfg.attribution,
-        training=training,
-    )
+    return style_meta(cfg, step, info, content, style, wall_time_s, losses, final, method, arch=ARCH_NAME)

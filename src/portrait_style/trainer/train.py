@@ -221,9 +221,12 @@ def _hardware(info: distributed.Dist) -> str:
     return f"{info.world_size} x CPU process ({cpu_name()}, {torch.get_num_threads()} threads each)"
 
 
-def training_record(cfg, step, info, content, style, wall_time_s, losses, final, method) -> dict:
-    """What a style file says about how it was trained (both families)."""
-    return {
+def style_meta(
+    cfg, step, info, content, style, wall_time_s, losses, final, method, training=None, **fields
+) -> StyleMeta:
+    """The style file's header (both families): the run's names and licence, and what it says about how
+    it was trained (`training`: family-specific entries; `fields`: other StyleMeta fields, e.g. arch)."""
+    record = {
         "steps": step,
         "target_steps": cfg.steps,
         "completed": final and step >= cfg.steps,
@@ -238,7 +241,18 @@ def training_record(cfg, step, info, content, style, wall_time_s, losses, final,
         },
         "final_losses": {k: round(v, 6) for k, v in losses.items()},
         "config": {k: v for k, v in cfg.to_dict().items() if k not in LOCAL_FIELDS},
+        **(training or {}),
     }
+    return StyleMeta(
+        name=cfg.name,
+        resolution=cfg.size,
+        mode=cfg.mode,
+        description=cfg.description,
+        license=cfg.license,
+        attribution=cfg.attribution,
+        training=record,
+        **fields,
+    )
 
 
 def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final) -> StyleMeta:
@@ -254,15 +268,5 @@ def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final) -> 
         f"{f', Gram style x{cfg.lambda_style:g}' if features and cfg.lambda_style else ''}"
         f"{', few-shot patches' if cfg.few_shot else ''}; EMA {cfg.ema_decay:g}"
     )
-    training = training_record(cfg, step, info, content, style, wall_time_s, losses, final, method)
-    if cfg.mode == "face":
-        training["crop_scale"] = FaceConfig().crop_scale
-    return StyleMeta(
-        name=cfg.name,
-        resolution=cfg.size,
-        mode=cfg.mode,
-        description=cfg.description,
-        license=cfg.license,
-        attribution=cfg.attribution,
-        training=training,
-    )
+    extra = {"crop_scale": FaceConfig().crop_scale} if cfg.mode == "face" else None
+    return style_meta(cfg, step, info, content, style, wall_time_s, losses, final, method, extra)
