@@ -16,10 +16,11 @@ the model beats both classical baselines by >= 3 dB PSNR on held-out identities 
 
     nice -n 10 python benchmarks/look_benchmark.py --setting cpu-look [--looks face-light] [--steps N]
     nice -n 10 python benchmarks/look_benchmark.py --setting cpu-look --no-train   # baselines only
+    nice -n 10 python benchmarks/look_benchmark.py --setting cpu-look --seed 1     # another draw
 
-Writes benchmarks/results/looks-<setting>.md and .json (`-baselines` with --no-train). Training images,
-runs and checkpoints go to --work (a temporary folder by default), never into the repository: the
-portraits may not be committed.
+Writes benchmarks/results/looks-<setting>.md and .json (`-baselines` with --no-train, `-seedN` with a
+seed other than 0). Training images, runs and checkpoints go to --work (a temporary folder by default),
+never into the repository: the portraits may not be committed.
 """
 
 from __future__ import annotations
@@ -224,6 +225,7 @@ def train_model(
         sample_every=0,
         checkpoint_every=0,
         device=device,
+        seed=setting.get("seed", 0),
         description=f"benchmark: the '{look_name}' look learned from unpaired examples",
     )
     start = time.perf_counter()
@@ -342,7 +344,8 @@ def markdown(report: dict) -> str:
         trained_at = s.get("train_size", s["size"])
         training = (
             f"Training: the {model} (`--family {family}`), frame mode, trained at {trained_at}² (scored at "
-            f"{s['size']}²), {s['steps']} steps, batch {s['batch_size']}, trainer defaults otherwise."
+            f"{s['size']}²), {s['steps']} steps, batch {s['batch_size']}, seed {s.get('seed', 0)}, trainer "
+            "defaults otherwise."
         )
     old_data = (
         f"Data: style B = look(London ids < {HELD_OUT_FROM}, even half, {report['counts']['style']} images); "
@@ -402,6 +405,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--family", choices=sorted(FAMILIES), default="look", help="the model trained")
     parser.add_argument("--looks", nargs="+", choices=sorted(LOOKS), default=sorted(LOOKS))
     parser.add_argument("--steps", type=int, help="override the setting's training steps")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="training seed (another seed: another draw of the same fit)"
+    )
     parser.add_argument("--data", default=str(REPO.parent / "shared" / "data"), help="the shared data folder")
     parser.add_argument(
         "--work", help="scratch folder for images, runs and checkpoints (default: a temp dir)"
@@ -427,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (data / "portraits" / "london_neutral").is_dir():
         print(f"error: shared data not found at {data} (give --data)", file=sys.stderr)
         return 2
-    setting = dict(SETTINGS[args.setting], **({"steps": args.steps} if args.steps else {}))
+    setting = dict(SETTINGS[args.setting], **({"steps": args.steps} if args.steps else {}), seed=args.seed)
     files = split(data)
     work = Path(args.work or tempfile.mkdtemp(prefix="look-benchmark-"))
     from portrait_style.hardware import machine_name
@@ -464,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(report["looks"][name]["scores"], indent=1)[:2000], file=sys.stderr)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    suffix = "" if not args.no_train else "-baselines"
+    suffix = ("" if not args.no_train else "-baselines") + (f"-seed{args.seed}" if args.seed else "")
     (out / f"looks-{args.setting}{suffix}.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / f"looks-{args.setting}{suffix}.md").write_text(markdown(report))
     print(f"wrote {out}/looks-{args.setting}{suffix}.md", file=sys.stderr)
