@@ -4,9 +4,10 @@
 
 Median and p95 milliseconds per frame, batch 1, at 640x360, 1280x720 and 1920x1080 for: a freshly
 initialised LookNet (every part on: the graph and its cost do not depend on the weights), each built-in
-look, any extra exported graph given with --onnx (e.g. an older export, for a before/after in one run),
-and the generator at 640x360 for scale. Rounds are interleaved (each model once per round), so a
-background load that comes and goes touches every model alike.
+look, each in its portable graph and in the CPU graph the ONNX Runtime CPU backend runs
+(look/cpu_graph.py), any extra exported graph given with --onnx (e.g. an older export, for a
+before/after in one run), and the generator at 640x360 for scale. Rounds are interleaved (each model
+once per round), so a background load that comes and goes touches every model alike.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import onnx
 
 from portrait_style.engine.backends.onnxruntime_backend import OnnxRuntimeBackend
 from portrait_style.engine.checkpoint import load_style
@@ -25,6 +27,7 @@ from portrait_style.engine.model import Generator
 from portrait_style.engine.style_meta import read_meta
 from portrait_style.engine.styles import builtin_styles
 from portrait_style.hardware import machine_name
+from portrait_style.look.cpu_graph import cpu_graph
 from portrait_style.look.model import ARCH_NAME, LookNet
 
 SIZES = ((360, 640), (720, 1280), (1080, 1920))
@@ -42,6 +45,10 @@ def main() -> int:
         for name, path in builtin_styles().items():
             if read_meta(path).arch == ARCH_NAME:
                 graphs[f"look `{name}`"] = export_onnx(load_style(path)[0], Path(tmp) / f"{name}.onnx")
+        for name, path in list(graphs.items()):
+            fast = Path(tmp) / f"{Path(path).stem}-cpu.onnx"
+            onnx.save(cpu_graph(onnx.load(str(path))), str(fast))
+            graphs[f"{name}, CPU graph"] = fast
         graphs.update(dict(item.split("=", 1) for item in args.onnx))
         backends = {name: OnnxRuntimeBackend(path) for name, path in graphs.items()}
         cases = [(name, size) for size in SIZES for name in backends]

@@ -7,6 +7,7 @@ import torch
 import torch.nn.functional as F
 
 from portrait_style.look.blocks import BLOCK, along_rows, resize_nhwc, resize_to_nchw, row_weights
+from portrait_style.look.fields import face_weight, frame_axis
 from portrait_style.look.model import LUMA, LookNet, _pwl
 
 
@@ -25,12 +26,11 @@ def test_row_maps_interpolate_between_block_centres():
     """A per-block map brought to the pixels of a block row is the map's bilinear resize to 4x the
     width (edges held), repeated down the block's rows."""
     torch.manual_seed(1)
-    maps = torch.rand(2, 1, 5, 7, 3)  # two maps, [N, h, w, 3]
-    rows = along_rows(maps, row_weights())  # [2, 1, 5, 1, 7 * BLOCK * 3]
-    for m in range(2):
-        nchw = maps[m].permute(0, 3, 1, 2)
-        want = F.interpolate(nchw, size=(5, 7 * BLOCK), mode="bilinear", align_corners=False)
-        assert torch.allclose(rows[m, :, :, 0], want.permute(0, 2, 3, 1).reshape(1, 5, -1), atol=1e-6)
+    block_map = torch.rand(2, 5, 7, 3)  # [N, h, w, 3]
+    rows = along_rows(block_map, row_weights())  # [2, 5, 1, 7 * BLOCK * 3]
+    nchw = block_map.permute(0, 3, 1, 2)
+    want = F.interpolate(nchw, size=(5, 7 * BLOCK), mode="bilinear", align_corners=False)
+    assert torch.allclose(rows[:, :, 0], want.permute(0, 2, 3, 1).reshape(2, 5, -1), atol=1e-6)
 
 
 def test_flat_patches_get_the_colour_function_itself():
@@ -58,3 +58,21 @@ def test_flat_patches_get_the_colour_function_itself():
     error = (got - want).abs()
     assert error.max() < 0.6, error.max()  # a table step is 0.25 levels
     assert (want - x * 255.0).abs().mean() > 5  # and the function does change the colours
+
+
+def test_face_weight_is_the_sum_of_each_faces_gaussian():
+    """The separable product (column factor x row factor, summed over faces by one matrix product)
+    equals exp(-d^2 / 4) evaluated at every block and summed directly; invalid faces add nothing; the
+    channel repeat copies each value."""
+    torch.manual_seed(3)
+    faces = torch.rand(2, 4, 4) * 2 - 1
+    faces[..., 2] = faces[..., 2].abs() * 0.5
+    faces[..., 3] = torch.tensor([1.0, 1.0, 0.0, 0.0])
+    gy, gx = frame_axis(9, faces).view(1, 1, 9, 1), frame_axis(13, faces).view(1, 1, 1, 13)
+    cx, cy, size, valid = (faces[..., i, None, None] for i in range(4))
+    d2 = ((gx - cx) ** 2 + (gy - cy) ** 2) / size.clamp_min(0.02) ** 2
+    want = (torch.exp(-0.25 * d2) * valid).sum(1, keepdim=True).clamp(max=1.0)
+    got = face_weight(faces, gy, gx)
+    assert got.shape == (2, 1, 9, 13) and torch.allclose(got, want, atol=1e-6)
+    assert want.amax() > 0.5 and want.amin() < 0.05  # near a face and far from all
+    assert torch.equal(face_weight(faces, gy, gx, repeat=3), got.repeat_interleave(3, dim=3))

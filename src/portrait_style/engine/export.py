@@ -31,7 +31,7 @@ OPSET = 18
 INPUT_NAME = "image"
 FACES_NAME = "faces"  # face tables, for looks whose light follows the faces (engine/faces/geometry.py)
 OUTPUT_NAME = "styled"
-EXPORTER_VERSION = 5  # bump when the exported graph changes for the same weights (5: channels-last looks)
+EXPORTER_VERSION = 6  # bump when the exported graph changes for the same weights (6: looks round once)
 
 
 def export_onnx(model: torch.nn.Module, path: str | os.PathLike, opset: int = OPSET) -> Path:
@@ -139,13 +139,19 @@ ONNX_PRECISIONS = ("fp32", "fp16")
 
 
 def cached_onnx(
-    style_path: str | os.PathLike, precision: str = "fp32", keep_fp32: Iterable[str] | None = None
+    style_path: str | os.PathLike,
+    precision: str = "fp32",
+    keep_fp32: Iterable[str] | None = None,
+    cpu_kernels: bool = False,
 ) -> Path:
     """The ONNX file for a style checkpoint, exported once and reused while the weights are unchanged.
 
     precision "fp16": the FP16 graph of `convert_fp16`, cached beside the FP32 one it is made from.
     keep_fp32 (fp16 only): nodes left in FP32; None: those `calibrate` recorded for these weights
     (`read_keep_fp32`), none when it has not run. A graph with kept nodes is its own cache entry.
+    cpu_kernels (fp32 only): the graph for ONNX Runtime on a CPU, its full-size steps on integer and
+    quantisation kernels (look/cpu_graph.py); a graph with nothing to rewrite (a generator's) is
+    returned as it is.
 
     Each entry has a sidecar `<entry>.sha256` ("<hex digest> <size>") written after the export. An
     entry whose bytes no longer match it (truncated, damaged, replaced) is removed and exported again,
@@ -154,8 +160,10 @@ def cached_onnx(
     """
     if precision not in ONNX_PRECISIONS:
         raise ValueError(f"ONNX precision must be one of {ONNX_PRECISIONS}: {precision!r}")
+    if cpu_kernels and precision != "fp32":
+        raise ValueError("the CPU kernels' graph is an FP32 graph")
     digest = weights_digest(style_path)
-    tag = "" if precision == "fp32" else f"-{precision}"
+    tag = "-cpu" if cpu_kernels else "" if precision == "fp32" else f"-{precision}"
     keep: tuple[str, ...] = ()
     if precision == "fp16":
         keep = read_keep_fp32(style_path) if keep_fp32 is None else tuple(dict.fromkeys(keep_fp32))
@@ -178,7 +186,11 @@ def cached_onnx(
             log.warning("ONNX cache entry %s is unusable (%s); exporting it again", target, problem)
             _remove_entry(target)
     if not target.is_file():
-        if precision == "fp16":
+        if cpu_kernels:
+            portable = cached_onnx(style_path, "fp32")
+            if not _write_cpu_graph(portable, target):
+                return portable
+        elif precision == "fp16":
             convert_fp16(cached_onnx(style_path, "fp32"), target, keep)
         else:
             from portrait_style.engine.checkpoint import load_style  # torch: only to export
@@ -187,6 +199,21 @@ def cached_onnx(
             export_onnx(model, target)
         _write_sidecar(target)
     return target
+
+
+def _write_cpu_graph(source: Path, target: Path) -> bool:
+    """Write `look.cpu_graph`'s rewrite of `source` to `target`; False (and nothing written) if the
+    graph has nothing to rewrite."""
+    import onnx
+
+    from portrait_style.look.cpu_graph import cpu_graph
+
+    rewritten = cpu_graph(onnx.load(str(source)))
+    if rewritten is None:
+        return False
+    with atomic_path(target) as tmp:
+        onnx.save(rewritten, str(tmp))
+    return True
 
 
 def _sidecar(entry: Path) -> Path:

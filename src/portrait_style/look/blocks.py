@@ -33,14 +33,14 @@ def row_weights() -> torch.Tensor:
     return weights.reshape(9, BLOCK * 3)
 
 
-def along_rows(maps: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """[M, N, h, w, 3] per-block maps -> [M, N, h, 1, w * BLOCK * 3]: each block's row of pixels
-    (broadcast down its BLOCK rows by the caller), interpolated between neighbouring blocks. The maps
-    go stacked: one concatenation and one product for all of them."""
-    m, n, h, w, c = maps.shape
-    padded = torch.cat([maps[:, :, :, :1], maps, maps[:, :, :, -1:]], 3)
-    neighbours = torch.cat([padded[:, :, :, :-2], maps, padded[:, :, :, 2:]], 4)  # [M, N, h, w, 9]
-    return torch.matmul(neighbours, weights).view(m, n, h, 1, w * BLOCK * c)
+def along_rows(block_map: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    """[N, h, w, 3] a per-block map -> [N, h, 1, w * BLOCK * 3]: each block's row of pixels (broadcast
+    down its BLOCK rows by the caller), interpolated between neighbouring blocks. One map at a time:
+    two maps stacked for one product had to be split again at a quarter of the frame's size."""
+    n, h, w, c = block_map.shape
+    padded = torch.cat([block_map[:, :, :1], block_map, block_map[:, :, -1:]], 2)
+    neighbours = torch.cat([padded[:, :, :-2], block_map, padded[:, :, 2:]], 3)  # [N, h, w, 9]
+    return torch.matmul(neighbours, weights).view(n, h, 1, w * BLOCK * c)
 
 
 def four_times(m: torch.Tensor) -> torch.Tensor:

@@ -57,7 +57,9 @@ def _onnxruntime(style_path: Path, spec: BackendSpec) -> Backend:
     from portrait_style.engine.backends.onnxruntime_backend import OnnxRuntimeBackend
     from portrait_style.engine.export import cached_onnx
 
-    return OnnxRuntimeBackend(cached_onnx(style_path, spec.precision), spec)
+    # on a CPU in FP32 the graph whose full-size steps run on ONNX Runtime's integer kernels
+    cpu_kernels = spec.device == "cpu" and spec.precision == "fp32"
+    return OnnxRuntimeBackend(cached_onnx(style_path, spec.precision, cpu_kernels=cpu_kernels), spec)
 
 
 def _tensorrt(style_path: Path, spec: BackendSpec) -> Backend:

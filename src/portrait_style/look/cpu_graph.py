@@ -1,0 +1,148 @@
+"""A look's graph for ONNX Runtime on a CPU: the portable export with its full-size steps moved onto ONNX
+Runtime's integer and quantisation kernels.
+
+    fast = cpu_graph(onnx.load("look.onnx"))  # None: not a look's graph, nothing to rewrite
+
+The portable graph (engine/export.py: TensorRT, ONNX Runtime on CUDA, FP16) does the look's full-size
+work (look/model.py, `_look`) as float ops, each a pass over the frame in float32:
+
+    rows = Cast(uint8 frame as [N, H/4, 4, W*3])
+    sums = ReduceSum(rows, axis 2)                    the block sums
+    out  = Cast(Clip(Round(Mul(rows, s) + b)))       s, b: [N, H/4, 1, W*3], one row per block row
+
+Three exact rewrites leave fewer and cheaper passes:
+
+    Mul(Cast(x), s)               DequantizeLinear(x, s, axis=2, block_size=4): uint8 straight to
+                                  x * s, the block's scale repeated down its 4 rows (opset 21)
+    ReduceSum(Cast(x), axis 2)    Cast(MatMulInteger(ones[1, 4], x)): exact int32 sums of 4 uint8
+    Cast(Clip(Round(v)))          QuantizeLinear(v, 1.0, uint8 0): round half to even, saturate
+
+Measured at 1920x1080 on the 2-core CPU (benchmarks/bench_look.py, both graphs in one run): see
+look/model.py's docstring. TensorRT reads the portable graph: its quantisation layers take no uint8.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+OPSET = 21  # DequantizeLinear's block_size
+BLOCK = 4  # look/blocks.py's BLOCK (not imported: this module runs where torch is not installed)
+_READERS = ("ReduceSum", "Mul")  # what the look's graph does with the float frame (besides its shape)
+_ONES, _AXIS, _UNIT, _ZERO = "cpu_graph_ones4", "cpu_graph_axis2", "cpu_graph_one", "cpu_graph_zero"
+
+
+def cpu_graph(model):
+    """The rewritten `onnx.ModelProto` (a new one), or None when `model` is not a look's graph."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper, version_converter
+
+    found = _find(model.graph)
+    if found is None:
+        return None
+    model = version_converter.convert_version(model, OPSET)
+    graph = model.graph
+    rows, cast, reduce_sum, mul, (round_, clip, to_uint8) = _find(graph)
+    scale = next(i for i in mul.input if i != cast.output[0])
+    replaced = {id(n): n for n in (cast, reduce_sum, mul, round_, clip, to_uint8)}
+    new_nodes = []
+    for node in graph.node:
+        if id(node) not in replaced:
+            node.input[:] = [rows if i == cast.output[0] else i for i in node.input]  # Shape nodes
+            new_nodes.append(node)
+        elif node is reduce_sum:
+            sums = reduce_sum.output[0] + "_int"
+            new_nodes += [
+                helper.make_node("MatMulInteger", [_ONES, rows], [sums], name="cpu_graph_block_sums"),
+                helper.make_node("Cast", [sums], [sums + "_float"], to=TensorProto.FLOAT),
+                helper.make_node("Squeeze", [sums + "_float", _AXIS], [reduce_sum.output[0]]),
+            ]
+        elif node is mul:
+            new_nodes.append(
+                helper.make_node(
+                    "DequantizeLinear",
+                    [rows, scale],
+                    [mul.output[0]],
+                    axis=2,
+                    block_size=BLOCK,
+                    name="cpu_graph_scale",
+                )  # fmt: skip
+            )
+        elif node is to_uint8:
+            new_nodes.append(
+                helper.make_node(
+                    "QuantizeLinear",
+                    [round_.input[0], _UNIT, _ZERO],
+                    [to_uint8.output[0]],
+                    name="cpu_graph_to_uint8",
+                )  # fmt: skip
+            )
+    del graph.node[:]
+    graph.node.extend(new_nodes)
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(np.ones((1, BLOCK), np.uint8), _ONES),
+            numpy_helper.from_array(np.array([2], np.int64), _AXIS),
+            numpy_helper.from_array(np.array(1.0, np.float32), _UNIT),
+            numpy_helper.from_array(np.array(0, np.uint8), _ZERO),
+        ]
+    )
+    onnx.checker.check_model(model)
+    return model
+
+
+def _find(graph):
+    """(the uint8 rows' name, their Cast, the ReduceSum and Mul reading it, the output's Round, Clip and
+    Cast), or None when the graph does not have exactly that shape."""
+    from onnx import TensorProto, helper
+
+    producer = {o: n for n in graph.node for o in n.output}
+    readers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            readers.setdefault(name, []).append(node)
+
+    def only(nodes, op_type):
+        picked = [n for n in nodes if n.op_type == op_type]
+        return picked[0] if len(picked) == 1 else None
+
+    def attr(node, name, default=None):
+        return next((helper.get_attribute_value(a) for a in node.attribute if a.name == name), default)
+
+    image = graph.input[0]
+    if image.type.tensor_type.elem_type != TensorProto.UINT8:
+        return None
+    reshape = only(readers.get(image.name, []), "Reshape")
+    cast = reshape and only(readers.get(reshape.output[0], []), "Cast")
+    if cast is None or attr(cast, "to") != TensorProto.FLOAT:
+        return None
+    users = readers.get(cast.output[0], [])
+    reduce_sum, mul = only(users, "ReduceSum"), only(users, "Mul")
+    if reduce_sum is None or mul is None or any(n.op_type not in ("Shape", *_READERS) for n in users):
+        return None
+    if attr(reduce_sum, "keepdims", 1) != 0 or _constant(graph, reduce_sum.input[1]) != [2]:
+        return None
+    tail, name = [], graph.output[0].name
+    for op_type in ("Reshape", "Cast", "Clip", "Round"):
+        node = producer.get(name)
+        if node is None or node.op_type != op_type:
+            return None
+        tail.append(node)
+        name = node.input[0]
+    _, to_uint8, clip, round_ = tail
+    bounds = [_constant(graph, i) for i in clip.input[1:]]
+    if attr(to_uint8, "to") != TensorProto.UINT8 or bounds != [[0.0], [255.0]]:
+        return None
+    return reshape.output[0], cast, reduce_sum, mul, (round_, clip, to_uint8)
+
+
+def _constant(graph, name: str) -> list | None:
+    """The values of an initializer or Constant node output, flattened; None if neither."""
+    from onnx import helper, numpy_helper
+
+    for init in graph.initializer:
+        if init.name == name:
+            return numpy_helper.to_array(init).ravel().tolist()
+    for node in graph.node:
+        if node.op_type == "Constant" and node.output[0] == name:
+            return numpy_helper.to_array(helper.get_attribute_value(node.attribute[0])).ravel().tolist()
+    return None

@@ -1,0 +1,99 @@
+"""The look's CPU graph (look/cpu_graph.py): the same frames out as the portable graph, on other kernels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import torch
+from onnx import version_converter
+
+from portrait_style.engine import export
+from portrait_style.engine.backends import load_backend
+from portrait_style.engine.backends.ort_session import ort_session
+from portrait_style.engine.backends.spec import BackendSpec
+from portrait_style.engine.checkpoint import StyleMeta, save_style
+from portrait_style.engine.model import Generator
+from portrait_style.look import blocks
+from portrait_style.look import cpu_graph as cpu_graph_module
+from portrait_style.look.cpu_graph import OPSET, cpu_graph
+from portrait_style.look.model import ARCH_NAME, LookNet
+
+
+def _look(seed: int = 0, **arch) -> LookNet:
+    torch.manual_seed(seed)
+    net = LookNet(grid=8, **arch).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    return net
+
+
+def _run(path: Path, image: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
+    session = ort_session(path)
+    feeds = {export.INPUT_NAME: image}
+    if faces is not None:
+        feeds[export.FACES_NAME] = faces
+    return session.run(None, feeds)[0]
+
+
+@pytest.mark.parametrize(
+    "arch", [{}, {"chroma": True}, {"uses_faces": True, "regions": True}], ids=["plain", "chroma", "faces"]
+)
+def test_cpu_graph_gives_the_portable_graphs_frames(tmp_path: Path, arch: dict):
+    """Every value equal to the portable graph's at the CPU graph's opset (the rewrites are exact; a
+    different opset alone lets ONNX Runtime fuse other block-level steps, which moves a few values by
+    one level), over the whole uint8 range (a look that pushes values past 0 and 255, so saturation is
+    exercised), at sizes whose block rows and columns are odd and with a batch of 2."""
+    net = _look(**arch)
+    portable = export.export_onnx(net, tmp_path / "look.onnx")
+    rewritten = cpu_graph(onnx.load(str(portable)))
+    assert rewritten is not None
+    ops = {node.op_type for node in rewritten.graph.node}
+    assert {"DequantizeLinear", "MatMulInteger", "QuantizeLinear"} <= ops and "Round" not in ops
+    fast, same_opset = tmp_path / "look-cpu.onnx", tmp_path / "look-21.onnx"
+    onnx.save(rewritten, str(fast))
+    onnx.save(version_converter.convert_version(onnx.load(str(portable)), OPSET), str(same_opset))
+    rng = np.random.default_rng(1)
+    faces = None
+    for shape in [(2, 36, 52, 3), (1, 272, 484, 3)]:
+        image = rng.integers(0, 256, shape, dtype=np.uint8)
+        if net.uses_faces:
+            faces = np.zeros((shape[0], net.max_faces, 4), np.float32)
+            faces[0, 0] = (0.1, -0.2, 0.4, 1.0)
+        ours, theirs = _run(fast, image, faces), _run(same_opset, image, faces)
+        with torch.inference_mode():
+            extra = () if faces is None else (torch.from_numpy(faces),)
+            reference = net(torch.from_numpy(image), *extra).numpy()
+        assert ours.dtype == np.uint8 and ours.shape == shape
+        assert np.array_equal(ours, theirs)
+        for other in (_run(portable, image, faces), reference):  # float sums in another order
+            assert np.abs(ours.astype(int) - other).max() <= 1 and (ours != other).mean() < 1e-3
+        assert (ours == 0).any() and (ours == 255).any() and (ours != image).mean() > 0.5
+
+
+def test_a_graph_without_the_looks_steps_is_left_alone(tmp_path: Path):
+    assert cpu_graph(onnx.load(str(export.export_onnx(Generator(n_blocks=1), tmp_path / "g.onnx")))) is None
+
+
+def test_the_cpu_backend_runs_the_cpu_graph_of_a_look_only(tmp_path: Path, monkeypatch):
+    monkeypatch.setenv("PORTRAIT_STYLE_CACHE", str(tmp_path / "cache"))
+    look = save_style(tmp_path / "look.safetensors", _look(), StyleMeta(name="look", arch=ARCH_NAME))
+    generator = save_style(tmp_path / "gen.safetensors", Generator(n_blocks=1), StyleMeta(name="gen"))
+    cpu_path = export.cached_onnx(look, cpu_kernels=True)
+    assert cpu_path.name.endswith("-cpu.onnx") and cpu_path != export.cached_onnx(look)
+    assert export.cached_onnx(look, cpu_kernels=True) == cpu_path  # cached
+    assert export.cached_onnx(generator, cpu_kernels=True) == export.cached_onnx(generator)
+    with pytest.raises(ValueError):
+        export.cached_onnx(look, "fp16", cpu_kernels=True)
+    backend = load_backend(look, BackendSpec("onnxruntime", "cpu", "fp32"))
+    names = {node.op_type for node in onnx.load(str(cpu_path)).graph.node}
+    assert "QuantizeLinear" in names
+    frame = np.random.default_rng(0).integers(0, 256, (1, 64, 96, 3), dtype=np.uint8)
+    assert np.array_equal(backend(frame), _run(export.cached_onnx(look), frame))
+
+
+def test_the_cpu_graph_knows_the_block_size():
+    assert cpu_graph_module.BLOCK == blocks.BLOCK
