@@ -24,15 +24,18 @@ How a frame is computed (uint8 RGB NHWC in and out, like the generator, so every
              is one multiply-add per value (exact for a look that is locally linear within a few pixels)
 
 Everything runs channels-last, as the frames come: the full-size work reads the frame as rows of blocks
-([N, H/4, 4, W*3]) with no layout change, and resizes are matrix products. Measured at 1080p through
-ONNX Runtime on the 2-core CPU, in one run (benchmarks/bench_look.py): 33 ms against 59 ms for the
-earlier channels-first graph (Resize nodes, full-size transposes, piecewise curves on every block); the
-full-size element-wise work alone (cast, multiply-add, clip, cast) is about 12-17 ms of it.
+([N, H/4, 4, W*3]) with no layout change, and resizes are matrix products. On a CPU, ONNX Runtime runs
+the same graph with its full-size steps on integer and quantisation kernels (look/cpu_graph.py).
+Measured at 1080p on the 2-core CPU, in one run (benchmarks/bench_look.py): every part on, 19.4 ms
+(portable graph 26.9 ms, the previous graph 23.5 ms); `studio`, two regions and faces, 22.0 ms
+(previous graph 31.7 ms). About half of it is the full-size work (uint8 to float times the scale, the
+add, rounding back to uint8, block sums, the output's reshape); the rest is block-level work, 130 k
+blocks x 3 channels, at 0.1-1 ms per node.
 
-The exported graph uses MatMul, Gather (table lookups), AveragePool, Conv, Gemm, 4-D Resize (on the G x G
-grid), CumSum, If (from the exporter's padding) and element-wise and shape ops: no 5-D grid_sample. All
-are in TensorRT's ONNX operator list; the graph has not been built with TensorRT (none is installed
-here).
+The exported graph uses MatMul, Gather and GatherElements (table lookups), AveragePool, Conv, Gemm, 4-D
+Resize (on the G x G grid), CumSum, If (from the exporter's padding), Round and element-wise and shape
+ops: no 5-D grid_sample. All are in TensorRT's ONNX operator list; the graph has not been built with
+TensorRT (none is installed here).
 """
 
 from __future__ import annotations
