@@ -118,6 +118,24 @@ def test_export_command(tmp_path, capsys, style):
     code = main(["export", "--model", style, str(tmp_path / "s.onnx"), "--check"])
     assert code == 0 and (tmp_path / "s.onnx").is_file()
     assert "max |onnxruntime - torch|" in capsys.readouterr().err
+    # a generator has no CPU graph of its own: one line, exit 4, nothing written
+    assert main(["export", "--model", style, str(tmp_path / "c.onnx"), "--graph", "cpu"]) == 4
+    assert "only a look has a CPU graph" in capsys.readouterr().err and not (tmp_path / "c.onnx").exists()
+
+
+@pytest.mark.parametrize("graph", ["cpu", "fp16"])
+def test_export_command_writes_each_graph_of_a_look(tmp_path, capsys, graph):
+    import onnx
+
+    out = tmp_path / f"mono-{graph}.onnx"
+    assert main(["export", "--style", "mono", str(out), "--graph", graph, "--check"]) == 0
+    model = onnx.load(str(out))
+    ops = {node.op_type for node in model.graph.node}
+    assert ("QuantizeLinear" in ops) == (graph == "cpu")
+    inits = {init.data_type for init in model.graph.initializer}
+    assert (onnx.TensorProto.FLOAT16 in inits) == (graph == "fp16")
+    err = capsys.readouterr().err
+    assert f"({graph} graph)" in err and "max |onnxruntime - torch|" in err
 
 
 def test_frame_size_flag(tmp_path, style, capsys):

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from portrait_style import __version__, options
 from portrait_style.cli_args import STYLE_HELP, add_face_arguments, add_model_arguments, int_in, make_stylizer
 from portrait_style.config import EncodeConfig, PipelineConfig
+from portrait_style.engine.export import EXPORT_GRAPHS
 from portrait_style.errors import PortraitStyleError
 
 EXIT_USAGE = 2
@@ -122,6 +123,12 @@ def add_export_parser(sub) -> None:
     group.add_argument("--style", help=STYLE_HELP)
     group.add_argument("--model", help="path to a style checkpoint (.safetensors)")
     p.add_argument("output", help="output .onnx path")
+    p.add_argument(
+        "--graph",
+        choices=list(EXPORT_GRAPHS),
+        default="portable",
+        help="; ".join(f"{name}: {what}" for name, what in EXPORT_GRAPHS.items()),
+    )
     p.add_argument("--check", action="store_true", help="compare ONNX Runtime against PyTorch after export")
     p.set_defaults(func=run_export)
 
@@ -132,8 +139,8 @@ def run_export(args: argparse.Namespace) -> int:
     from portrait_style.engine.styles import resolve_style
 
     model, meta = load_style(resolve_style(args.style, args.model))
-    path = export.export_onnx(model, args.output)
-    print(f"exported {meta.name} -> {path}", file=sys.stderr)
+    path = export.export_graph(model, args.output, args.graph)
+    print(f"exported {meta.name} ({args.graph} graph) -> {path}", file=sys.stderr)
     if args.check:
         diff = export.parity(model, path)
         print(f"max |onnxruntime - torch| = {diff} (uint8 levels)", file=sys.stderr)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from portrait_style.engine.style_meta import weights_digest
-from portrait_style.errors import OutputError
+from portrait_style.errors import ModelError, OutputError
 from portrait_style.fileutil import atomic_path
 
 if TYPE_CHECKING:
@@ -61,6 +61,29 @@ def export_onnx(model: torch.nn.Module, path: str | os.PathLike, opset: int = OP
             output_names=[OUTPUT_NAME],
             dynamic_axes=dynamic,
         )
+    return Path(path)
+
+
+# What `portrait-style export --graph` writes: each graph a user can take to their own runtime.
+EXPORT_GRAPHS = {
+    "portable": "the exported graph (TensorRT, ONNX Runtime on CUDA or CPU)",
+    "fp16": "FP16 weights and arithmetic, the same uint8 image in and out (for GPUs)",
+    "cpu": "a look's graph for ONNX Runtime on a CPU, full-size steps on its integer kernels (opset 21)",
+}
+
+
+def export_graph(model: torch.nn.Module, path: str | os.PathLike, graph: str = "portable") -> Path:
+    """Write one of EXPORT_GRAPHS for `model` to `path` atomically; ModelError for a generator's "cpu"."""
+    if graph not in EXPORT_GRAPHS:
+        raise ValueError(f"graph must be one of {', '.join(EXPORT_GRAPHS)}: {graph!r}")
+    if graph == "portable":
+        return export_onnx(model, path)
+    with tempfile.TemporaryDirectory() as tmp:
+        portable = export_onnx(model, Path(tmp) / "portable.onnx")
+        if graph == "fp16":
+            return convert_fp16(portable, path)
+        if not _write_cpu_graph(portable, Path(path)):
+            raise ModelError("only a look has a CPU graph; this style's portable graph is its CPU graph")
     return Path(path)
 
 

@@ -57,7 +57,10 @@ def cpu_graph(model):
             sums = reduce_sum.output[0] + "_rows"
             new_nodes += [
                 helper.make_node(
-                    "MatMulIntegerToFloat", [_ONES, rows, _UNIT, _UNIT], [sums], domain=ORT_DOMAIN,
+                    "MatMulIntegerToFloat",
+                    [_ONES, rows, _UNIT, _UNIT],
+                    [sums],
+                    domain=ORT_DOMAIN,
                     name="cpu_graph_block_sums",
                 ),  # fmt: skip
                 helper.make_node("Squeeze", [sums, _AXIS], [reduce_sum.output[0]]),
