@@ -40,51 +40,32 @@ def cpu_graph(model):
     import onnx
     from onnx import helper, numpy_helper, version_converter
 
-    found = _find(model.graph)
-    if found is None:
+    if _find(model.graph) is None:
         return None
     model = version_converter.convert_version(model, OPSET)
     graph = model.graph
     rows, cast, reduce_sum, mul, (round_, clip, to_uint8) = _find(graph)
     scale = next(i for i in mul.input if i != cast.output[0])
-    replaced = {id(n): n for n in (cast, reduce_sum, mul, round_, clip, to_uint8)}
+    sums, out = reduce_sum.output[0] + "_rows", to_uint8.output[0]
+    make = helper.make_node
+    replacements = {  # each replaced node -> the nodes in its place (none for the Cast, Round and Clip)
+        id(cast): [],
+        id(round_): [],
+        id(clip): [],
+        id(reduce_sum): [
+            make("MatMulIntegerToFloat", [_ONES, rows, _UNIT, _UNIT], [sums], domain=ORT_DOMAIN, name="sums"),
+            make("Squeeze", [sums, _AXIS], [reduce_sum.output[0]]),
+        ],
+        id(mul): [make("DequantizeLinear", [rows, scale], [mul.output[0]], axis=2, block_size=BLOCK)],
+        id(to_uint8): [make("QuantizeLinear", [round_.input[0], _UNIT, _ZERO], [out], name="to_uint8")],
+    }  # fmt: skip
     new_nodes = []
     for node in graph.node:
-        if id(node) not in replaced:
-            node.input[:] = [rows if i == cast.output[0] else i for i in node.input]  # Shape nodes
+        if id(node) in replacements:
+            new_nodes += replacements[id(node)]
+        else:
+            node.input[:] = [rows if i == cast.output[0] else i for i in node.input]  # the Shape readers
             new_nodes.append(node)
-        elif node is reduce_sum:
-            sums = reduce_sum.output[0] + "_rows"
-            new_nodes += [
-                helper.make_node(
-                    "MatMulIntegerToFloat",
-                    [_ONES, rows, _UNIT, _UNIT],
-                    [sums],
-                    domain=ORT_DOMAIN,
-                    name="cpu_graph_block_sums",
-                ),  # fmt: skip
-                helper.make_node("Squeeze", [sums, _AXIS], [reduce_sum.output[0]]),
-            ]
-        elif node is mul:
-            new_nodes.append(
-                helper.make_node(
-                    "DequantizeLinear",
-                    [rows, scale],
-                    [mul.output[0]],
-                    axis=2,
-                    block_size=BLOCK,
-                    name="cpu_graph_scale",
-                )  # fmt: skip
-            )
-        elif node is to_uint8:
-            new_nodes.append(
-                helper.make_node(
-                    "QuantizeLinear",
-                    [round_.input[0], _UNIT, _ZERO],
-                    [to_uint8.output[0]],
-                    name="cpu_graph_to_uint8",
-                )  # fmt: skip
-            )
     del graph.node[:]
     graph.node.extend(new_nodes)
     graph.initializer.extend(
