@@ -39,9 +39,17 @@ def _run(path: Path, image: np.ndarray, faces: np.ndarray | None = None) -> np.n
     return session.run(None, feeds)[0]
 
 
-@pytest.mark.parametrize(
-    "arch", [{}, {"chroma": True}, {"uses_faces": True, "regions": True}], ids=["plain", "chroma", "faces"]
-)
+ARCHS = {
+    "plain": {},
+    "chroma": {"chroma": True},
+    "faces": {"uses_faces": True, "regions": True},
+    # as the built-in looks: one set of colour tables for every frame (constant-folded by ONNX Runtime)
+    "fixed-faces": {"uses_faces": True, "regions": True, "adaptive": False, "local": False},
+    "fixed-chroma": {"chroma": True, "adaptive": False},
+}
+
+
+@pytest.mark.parametrize("arch", ARCHS.values(), ids=ARCHS.keys())
 def test_cpu_graph_gives_the_portable_graphs_frames(tmp_path: Path, arch: dict):
     """Every value equal to the portable graph's at the CPU graph's opset (the rewrites are exact; a
     different opset alone lets ONNX Runtime fuse other block-level steps, which moves a few values by

@@ -299,18 +299,25 @@ class LookNet(nn.Module):
 
         Each channel reads its own column of the tables (GatherElements): measured at 1080p through
         ONNX Runtime, 2.8 ms against 3.4 ms for adding each channel's first row to the index and
-        reading (value, slope) pairs from one table."""
+        reading (value, slope) pairs from one table.
+
+        A look that is not adaptive has one set of tables for every frame (`weights` for one image):
+        made from the weights alone, ONNX Runtime folds them into constants when it loads the graph."""
         *_, mix = weights
         n, h, w, _ = index.shape
         values, slopes, tone = self._tables(weights)
+        if not self.adaptive:  # the shared tables, once per image of the batch for GatherElements
+            values, slopes = values.expand(n, -1, -1), slopes.expand(n, -1, -1)
         flat = index.view(n, h * w, 3)
         u, du = torch.gather(values, 1, flat), torch.gather(slopes, 1, flat)  # [N, h * w, 3] each
         # the mix and the luma in one product, [N, h*w, 3] @ [N, 3, 4]: a product with a single output
         # column (the luma alone) ran as a matrix-vector product 20x slower
-        luma = self.luma.view(1, 3, 1).expand(n, 3, 1)
+        luma = self.luma.view(1, 3, 1).expand(mix.shape[0], 3, 1)
         mixed, lum = torch.matmul(u, torch.cat([mix.transpose(1, 2), luma], 2)).split([3, 1], 2)
         rows = (lum.view(n, h, w) * ((LUT_SIZE - 1) / 255.0) + 0.5).clamp(0.5, LUT_SIZE - 0.5).floor()
-        rows = rows.to(torch.int32) + self._image_base(n).view(n, 1, 1)
+        rows = rows.to(torch.int32)
+        if self.adaptive:  # each image's own toning table
+            rows = rows + self._image_base(n).view(n, 1, 1)
         return mixed.view(n, h, w, 3) + tone[rows], du.view(n, h, w, 3)
 
     def _image_base(self, n: int) -> torch.Tensor:
@@ -331,7 +338,7 @@ class LookNet(nn.Module):
         mu = q * (255.0 / (LUT_SIZE - 1))
         gain, shift, h = self._grid_coefficients(q, faces)
         delta = self.adapt(h) if self.adaptive else None  # this image's adaptation, once
-        weights = self._colour_weights(delta, n)
+        weights = self._colour_weights(delta, n if self.adaptive else 1)
         colour, slope = self._colour(index, weights[0])
         if self.regions:  # background colour function where the faces' field fades
             w = self._face_weight(faces, mu)
