@@ -105,3 +105,19 @@ def test_the_cpu_backend_runs_the_cpu_graph_of_a_look_only(tmp_path: Path, monke
 
 def test_the_cpu_graph_knows_the_block_size():
     assert cpu_graph_module.BLOCK == blocks.BLOCK
+
+
+def test_a_failed_rewrite_leaves_the_portable_graph_running(tmp_path: Path, monkeypatch, caplog):
+    """The CPU graph is an optimisation: if onnx cannot rewrite a graph, the backend runs the portable
+    one and says so in one warning."""
+    monkeypatch.setenv("PORTRAIT_STYLE_CACHE", str(tmp_path / "cache"))
+    look = save_style(tmp_path / "look.safetensors", _look(), StyleMeta(name="look", arch=ARCH_NAME))
+
+    def broken(model):
+        raise RuntimeError("converter failed")
+
+    monkeypatch.setattr(cpu_graph_module, "cpu_graph", broken)
+    assert export.cached_onnx(look, cpu_kernels=True) == export.cached_onnx(look)
+    assert "cannot make the CPU graph" in caplog.text and "converter failed" in caplog.text
+    frame = np.random.default_rng(0).integers(0, 256, (1, 64, 96, 3), dtype=np.uint8)
+    assert load_backend(look, BackendSpec("onnxruntime", "cpu", "fp32"))(frame).shape == frame.shape

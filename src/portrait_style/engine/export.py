@@ -211,7 +211,7 @@ def cached_onnx(
     if not target.is_file():
         if cpu_kernels:
             portable = cached_onnx(style_path, "fp32")
-            if not _write_cpu_graph(portable, target):
+            if not _try_cpu_graph(portable, target):
                 return portable
         elif precision == "fp16":
             convert_fp16(cached_onnx(style_path, "fp32"), target, keep)
@@ -226,17 +226,31 @@ def cached_onnx(
 
 def _write_cpu_graph(source: Path, target: Path) -> bool:
     """Write `look.cpu_graph`'s rewrite of `source` to `target`; False (and nothing written) if the
-    graph has nothing to rewrite."""
+    graph has nothing to rewrite. ModelError if the rewrite failed."""
     import onnx
 
-    from portrait_style.look.cpu_graph import cpu_graph
+    from portrait_style.look import cpu_graph
 
-    rewritten = cpu_graph(onnx.load(str(source)))
+    try:
+        rewritten = cpu_graph.cpu_graph(onnx.load(str(source)))
+    except Exception as exc:  # noqa: BLE001 - onnx's converter and checker raise many types
+        raise ModelError(
+            f"cannot make the CPU graph of {source.name}: {' '.join(str(exc).split())[:160]}"
+        ) from None
     if rewritten is None:
         return False
     with atomic_path(target) as tmp:
         onnx.save(rewritten, str(tmp))
     return True
+
+
+def _try_cpu_graph(source: Path, target: Path) -> bool:
+    """`_write_cpu_graph`, where a failure only costs speed: one warning, and the portable graph runs."""
+    try:
+        return _write_cpu_graph(source, target)
+    except ModelError as exc:
+        log.warning("%s; running the portable graph", exc)
+        return False
 
 
 def _sidecar(entry: Path) -> Path:
