@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from portrait_style import __version__, options
 from portrait_style.cli_args import STYLE_HELP, add_face_arguments, add_model_arguments, int_in, make_stylizer
 from portrait_style.config import EncodeConfig, PipelineConfig
-from portrait_style.engine.export import EXPORT_GRAPHS
+from portrait_style.engine.graphs import EXPORT_GRAPHS
 from portrait_style.errors import PortraitStyleError
 
 EXIT_USAGE = 2
@@ -134,12 +134,12 @@ def add_export_parser(sub) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    from portrait_style.engine import export
+    from portrait_style.engine import export, graphs
     from portrait_style.engine.checkpoint import load_style
     from portrait_style.engine.styles import resolve_style
 
     model, meta = load_style(resolve_style(args.style, args.model))
-    path = export.export_graph(model, args.output, args.graph)
+    path = graphs.export_graph(model, args.output, args.graph)
     print(f"exported {meta.name} ({args.graph} graph) -> {path}", file=sys.stderr)
     if args.check:
         diff = export.parity(model, path)

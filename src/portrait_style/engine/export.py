@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from portrait_style.engine.style_meta import weights_digest
-from portrait_style.errors import ModelError, OutputError
+from portrait_style.errors import OutputError
 from portrait_style.fileutil import atomic_path
 
 if TYPE_CHECKING:
@@ -61,29 +61,6 @@ def export_onnx(model: torch.nn.Module, path: str | os.PathLike, opset: int = OP
             output_names=[OUTPUT_NAME],
             dynamic_axes=dynamic,
         )
-    return Path(path)
-
-
-# What `portrait-style export --graph` writes: each graph a user can take to their own runtime.
-EXPORT_GRAPHS = {
-    "portable": "the exported graph (TensorRT, ONNX Runtime on CUDA or CPU)",
-    "fp16": "FP16 weights and arithmetic, the same uint8 image in and out (for GPUs)",
-    "cpu": "a look's graph for ONNX Runtime on a CPU, full-size steps on its integer kernels (opset 21)",
-}
-
-
-def export_graph(model: torch.nn.Module, path: str | os.PathLike, graph: str = "portable") -> Path:
-    """Write one of EXPORT_GRAPHS for `model` to `path` atomically; ModelError for a generator's "cpu"."""
-    if graph not in EXPORT_GRAPHS:
-        raise ValueError(f"graph must be one of {', '.join(EXPORT_GRAPHS)}: {graph!r}")
-    if graph == "portable":
-        return export_onnx(model, path)
-    with tempfile.TemporaryDirectory() as tmp:
-        portable = export_onnx(model, Path(tmp) / "portable.onnx")
-        if graph == "fp16":
-            return convert_fp16(portable, path)
-        if not _write_cpu_graph(portable, Path(path)):
-            raise ModelError("only a look has a CPU graph; this style's portable graph is its CPU graph")
     return Path(path)
 
 
@@ -211,7 +188,9 @@ def cached_onnx(
     if not target.is_file():
         if cpu_kernels:
             portable = cached_onnx(style_path, "fp32")
-            if not _try_cpu_graph(portable, target):
+            from portrait_style.engine.graphs import try_cpu_graph
+
+            if not try_cpu_graph(portable, target):
                 return portable
         elif precision == "fp16":
             convert_fp16(cached_onnx(style_path, "fp32"), target, keep)
@@ -222,35 +201,6 @@ def cached_onnx(
             export_onnx(model, target)
         _write_sidecar(target)
     return target
-
-
-def _write_cpu_graph(source: Path, target: Path) -> bool:
-    """Write `look.cpu_graph`'s rewrite of `source` to `target`; False (and nothing written) if the
-    graph has nothing to rewrite. ModelError if the rewrite failed."""
-    import onnx
-
-    from portrait_style.look import cpu_graph
-
-    try:
-        rewritten = cpu_graph.cpu_graph(onnx.load(str(source)))
-    except Exception as exc:  # noqa: BLE001 - onnx's converter and checker raise many types
-        raise ModelError(
-            f"cannot make the CPU graph of {source.name}: {' '.join(str(exc).split())[:160]}"
-        ) from None
-    if rewritten is None:
-        return False
-    with atomic_path(target) as tmp:
-        onnx.save(rewritten, str(tmp))
-    return True
-
-
-def _try_cpu_graph(source: Path, target: Path) -> bool:
-    """`_write_cpu_graph`, where a failure only costs speed: one warning, and the portable graph runs."""
-    try:
-        return _write_cpu_graph(source, target)
-    except ModelError as exc:
-        log.warning("%s; running the portable graph", exc)
-        return False
 
 
 def _sidecar(entry: Path) -> Path:
