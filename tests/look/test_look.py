@@ -141,3 +141,29 @@ def test_export_check_feeds_faces_to_a_face_aware_look(tmp_path: Path):
 
     net = _perturbed(True, seed=3)
     assert parity(net, export_onnx(net, tmp_path / "face-look.onnx")) <= 1
+
+
+def test_a_fixed_look_reads_its_lattice_close_to_the_exact_function():
+    """A look that is not adaptive is deployed through its LATTICE^3 colour table: within a few levels
+    of the exact evaluation (training's), and the table follows the weights when they change."""
+    torch.manual_seed(5)
+    net = LookNet(grid=8, uses_faces=True, regions=True, adaptive=False, local=False).eval()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(torch.randn_like(p) * 0.1)
+    image = torch.from_numpy(np.stack(_blobs(2, 96, 3)))
+    faces = torch.zeros(2, 4, 4)
+    faces[0, 0] = torch.tensor([0.1, -0.1, 0.5, 1.0])
+    with torch.inference_mode():
+        lattice = net(image, faces).numpy()
+        exact = net._look(image, faces).round().clamp(0, 255).to(torch.uint8).view(image.shape).numpy()
+    assert psnr(lattice, exact) > 45 and np.abs(lattice.astype(int) - exact).max() <= 10
+    assert psnr(lattice, image.numpy()) < 35  # the look does change the picture
+    with torch.no_grad():  # new weights (outside inference mode too): the table is made again
+        net.curve_start.add_(0.05)
+        changed = net(image, faces).numpy()
+    assert np.abs(changed.astype(int) - lattice).mean() > 3
+    fresh = LookNet(grid=8, uses_faces=True, regions=True, adaptive=False, local=False).eval()
+    fresh.load_state_dict(net.state_dict())
+    with torch.no_grad():
+        assert np.array_equal(fresh(image, faces).numpy(), changed)

@@ -31,7 +31,7 @@ OPSET = 18
 INPUT_NAME = "image"
 FACES_NAME = "faces"  # face tables, for looks whose light follows the faces (engine/faces/geometry.py)
 OUTPUT_NAME = "styled"
-EXPORTER_VERSION = 6  # bump when the exported graph changes for the same weights (6: looks round once)
+EXPORTER_VERSION = 7  # bump when the exported graph changes for the same weights (7: lattice for fixed looks)
 
 
 def export_onnx(model: torch.nn.Module, path: str | os.PathLike, opset: int = OPSET) -> Path:

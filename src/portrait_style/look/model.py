@@ -60,6 +60,7 @@ from portrait_style.look.fields import face_field, face_weight, frame_axis
 ARCH_NAME = "portrait-look-v1"
 SLOPE_SPAN = 4.0 / 255.0  # half width of the secant that gives a block's detail its slope
 LUMA = (0.2126, 0.7152, 0.0722)  # Rec. 709 weights on gamma-encoded values, as graders' luma
+LATTICE = 64  # points per channel of a fixed look's colour table (`_colours`): 64^3 x 12 floats, 13 MB
 N_STATS = 15  # per channel: mean, std, low and high cell means; mean luma, luma std, luma range
 FACE_FEATURES = 4
 
@@ -326,29 +327,68 @@ class LookNet(nn.Module):
         would not be exact)."""
         return torch.arange(n, device=self.mix.device, dtype=torch.int32) * LUT_SIZE
 
-    def _maps(self, rows: torch.Tensor, faces: torch.Tensor | None):
+    def _lattice_table(self) -> torch.Tensor:
+        """[L, L, L, 6 * regions], L = LATTICE: each region's colour and slope (as `_colour` gives them)
+        at a lattice of block colours, for a look that is not adaptive (its functions are the same in
+        every frame). Each lattice point is a table sample, so what is read is exactly its own value."""
+        levels = (torch.arange(LATTICE, device=self.mix.device) * ((LUT_SIZE - 1) / (LATTICE - 1))).round()
+        grid = torch.stack(torch.meshgrid(levels, levels, levels, indexing="ij"), -1)
+        index = grid.view(1, LATTICE * LATTICE, LATTICE, 3).to(torch.int64)
+        parts = [part for weights in self._colour_weights(None, 1) for part in self._colour(index, weights)]
+        return torch.cat(parts, -1).view(LATTICE, LATTICE, LATTICE, -1)
+
+    def _lattice(self) -> torch.Tensor:
+        """`_lattice_table`, made once and kept while the weights stay as they are; in an export it is
+        part of the graph (the exporter folds it into one constant)."""
+        if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+            return self._lattice_table()
+        key = (self.mix.device, self.mix.dtype, tuple(p._version for p in self.parameters()))
+        if getattr(self, "_lattice_key", None) != key:
+            with torch.no_grad():
+                self._lattice_cache, self._lattice_key = self._lattice_table(), key
+        return self._lattice_cache
+
+    def _colours(self, means: torch.Tensor, delta: torch.Tensor | None, lattice: bool):
+        """The expansion point mu of each block (levels) and each region's (colour, slope) there.
+
+        lattice (a look that is not adaptive, deployed): the block colour rounded to the LATTICE^3
+        table and all regions read in one lookup, instead of a lookup per channel, value, slope and
+        region and the mix and toning per region: measured at 1080p through ONNX Runtime, about 5 ms
+        less for a look with two regions; 57-59 dB from the exact evaluation on portraits (at most
+        5-9 levels at a few pixels of hard edges)."""
+        n = means.shape[0]
+        if lattice:
+            point = (means * ((LATTICE - 1) / (LUT_SIZE - 1)) + 0.5).clamp(0.5, LATTICE - 0.5).floor()
+            mu = (point * ((LUT_SIZE - 1) / (LATTICE - 1))).round() * (255.0 / (LUT_SIZE - 1))
+            i = point.to(torch.int64)
+            values = self._lattice()[i[..., 0], i[..., 1], i[..., 2]].split(3, dim=-1)
+            return mu, list(zip(values[0::2], values[1::2], strict=True))
+        q = (means + 0.5).clamp(0.5, LUT_SIZE - 0.5).floor()  # table rows 0..LUT_SIZE-1
+        index = q.to(torch.int64)  # GatherElements' index (torch.gather takes no int32)
+        weights = self._colour_weights(delta, n if self.adaptive else 1)
+        # the expansion point: a table sample, so the colour and slope looked up are exactly its own
+        return q * (255.0 / (LUT_SIZE - 1)), [self._colour(index, w) for w in weights]
+
+    def _maps(self, rows: torch.Tensor, faces: torch.Tensor | None, lattice: bool = False):
         """The block-level half: per-block, per-channel slope s and offset b (NHWC, [N, h, w, 3]) such
         that a pixel's output is s * x + b, and this image's chroma mix (or None).
 
         rows: the frame as rows of blocks, [N, H/4, 4, W * 3], values 0..255."""
-        n = rows.shape[0]
-        q = (self.block_means(rows) + 0.5).clamp(0.5, LUT_SIZE - 0.5).floor()  # table rows 0..LUT_SIZE-1
-        index = q.to(torch.int64)  # GatherElements' index (torch.gather takes no int32)
-        # the expansion point: a table sample, so the colour and slope looked up are exactly its own
-        mu = q * (255.0 / (LUT_SIZE - 1))
+        means = self.block_means(rows)
+        q = (means + 0.5).clamp(0.5, LUT_SIZE - 0.5).floor()  # table rows 0..LUT_SIZE-1
         gain, shift, h = self._grid_coefficients(q, faces)
         delta = self.adapt(h) if self.adaptive else None  # this image's adaptation, once
-        weights = self._colour_weights(delta, n if self.adaptive else 1)
-        colour, slope = self._colour(index, weights[0])
+        mu, regions = self._colours(means, delta, lattice and not self.adaptive)
+        colour, slope = regions[0]
         if self.regions:  # background colour function where the faces' field fades
             w = self._face_weight(faces, mu)
-            bg_colour, bg_slope = self._colour(index, weights[1])
+            bg_colour, bg_slope = regions[1]
             colour = bg_colour + w * (colour - bg_colour)
             slope = bg_slope + w * (slope - bg_slope)
         s = gain * slope
         return s, gain * colour + shift - s * mu, (self._chroma_mix(delta) if self.chroma else None)
 
-    def _look(self, x: torch.Tensor, faces: torch.Tensor | None) -> torch.Tensor:
+    def _look(self, x: torch.Tensor, faces: torch.Tensor | None, lattice: bool = False) -> torch.Tensor:
         """[N, H, W, 3] values 0..255 (float or uint8) -> the look, float 0..255, unclipped, as rows of
         blocks [N, H/4, 4, W * 3].
 
@@ -362,7 +402,7 @@ class LookNet(nn.Module):
         """
         n, hh, ww, c = x.shape
         rows = x.reshape(n, hh // BLOCK, BLOCK, ww * c).to(self.mix.dtype)
-        s, b, chroma = self._maps(rows, faces)
+        s, b, chroma = self._maps(rows, faces, lattice)
         if chroma is None:
             return rows * along_rows(s, self.expand) + along_rows(b, self.expand)
         # a chroma mix M after the per-channel look: M (s x + b) = M (s x) + (M b); the per-pixel 3x3
@@ -382,5 +422,5 @@ class LookNet(nn.Module):
         """uint8 RGB [N, H, W, 3] (+ faces [N, F, 4] for a face-aware look) -> uint8 RGB [N, H, W, 3]."""
         # Round, Clip, Cast: one QuantizeLinear in the CPU graph (look/cpu_graph.py); the reshape to
         # NHWC after the cast moves a quarter of the bytes
-        out = self._look(image, faces).round().clamp(0.0, 255.0).to(torch.uint8)
+        out = self._look(image, faces, lattice=True).round().clamp(0.0, 255.0).to(torch.uint8)
         return out.view(image.shape)
