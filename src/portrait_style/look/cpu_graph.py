@@ -19,9 +19,9 @@ Three exact rewrites leave fewer and cheaper passes:
     Cast(Clip(Round(v)))          QuantizeLinear(v, 1.0, uint8 0): round half to even, saturate
 
 Measured at 1920x1080 on the 2-core CPU (benchmarks/bench_look.py, both graphs in one run): 19.4 ms
-against 26.9 ms for a look with every part on, 22.0 against 27.8 for `studio`. The rewrites need opset
-21; converting the rest of the graph to it is onnx's version converter's work. TensorRT reads the
-portable graph: its quantisation layers take no uint8.
+against 26.9 ms for a look with every part on, 22.0 against 27.8 for `studio` (before its lattice).
+The rewrites need opset 21; converting the rest of the graph to it is onnx's version converter's work.
+TensorRT reads the portable graph: its quantisation layers take no uint8.
 """
 
 from __future__ import annotations
