@@ -167,3 +167,20 @@ def test_a_fixed_look_reads_its_lattice_close_to_the_exact_function():
     fresh.load_state_dict(net.state_dict())
     with torch.no_grad():
         assert np.array_equal(fresh(image, faces).numpy(), changed)
+
+
+@pytest.mark.parametrize("adaptive", [True, False])
+def test_bfloat16_reads_no_row_past_the_tables(adaptive: bool):
+    """bfloat16 rounds 1023.5 to 1024: table rows are rounded in float32, so a white frame (every block
+    mean and luma at the top row) runs, and lands near the float32 result."""
+    net = _perturbed(uses_faces=False)
+    net.adaptive = adaptive
+    with torch.no_grad():
+        net.curve_start.add_(0.3)  # brighter than white at the top: the toning reads its last row
+    white = torch.full((1, 32, 48, 3), 255, dtype=torch.uint8)
+    ramp = torch.linspace(0, 255, 48).round().to(torch.uint8).view(1, 1, 48, 1).expand(1, 32, 48, 3)
+    frames = torch.cat([white, ramp.contiguous()])
+    with torch.no_grad():
+        full = net(frames).int()
+        half = net.to(torch.bfloat16)(frames).int()
+    assert (full - half).abs().max() <= 12

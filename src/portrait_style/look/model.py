@@ -83,6 +83,13 @@ def _pwl(knots: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tens
     return v0 + frac * (v1 - v0), (v1 - v0) * (k - 1)
 
 
+def _table_rows(x: torch.Tensor, size: int) -> torch.Tensor:
+    """x (in rows of a table of `size`) rounded to its nearest row, 0..size-1, in float32 whatever x's
+    precision: bfloat16 holds no integer between 512 and 1024 that is not a multiple of 4, so a row
+    rounded there could read past the table's end."""
+    return (x.float() + 0.5).clamp(0.5, size - 0.5).floor()
+
+
 def _zero_linear(cin: int, cout: int) -> nn.Linear:
     layer = nn.Linear(cin, cout)
     nn.init.zeros_(layer.weight)
@@ -315,7 +322,7 @@ class LookNet(nn.Module):
         # column (the luma alone) ran as a matrix-vector product 20x slower
         luma = self.luma.view(1, 3, 1).expand(mix.shape[0], 3, 1)
         mixed, lum = torch.matmul(u, torch.cat([mix.transpose(1, 2), luma], 2)).split([3, 1], 2)
-        rows = (lum.view(n, h, w) * ((LUT_SIZE - 1) / 255.0) + 0.5).clamp(0.5, LUT_SIZE - 0.5).floor()
+        rows = _table_rows(lum.view(n, h, w) * ((LUT_SIZE - 1) / 255.0), LUT_SIZE)
         rows = rows.to(torch.int32)
         if self.adaptive:  # each image's own toning table
             rows = rows + self._image_base(n).view(n, 1, 1)
@@ -348,26 +355,27 @@ class LookNet(nn.Module):
                 self._lattice_cache, self._lattice_key = self._lattice_table(), key
         return self._lattice_cache
 
-    def _colours(self, means: torch.Tensor, delta: torch.Tensor | None, lattice: bool):
+    def _colours(self, means: torch.Tensor, q: torch.Tensor, delta: torch.Tensor | None, lattice: bool):
         """The expansion point mu of each block (levels) and each region's (colour, slope) there.
 
         lattice (a look that is not adaptive, deployed): the block colour rounded to the LATTICE^3
         table and all regions read in one lookup, instead of a lookup per channel, value, slope and
         region and the mix and toning per region: measured at 1080p through ONNX Runtime, about 5 ms
         less for a look with two regions; 57-59 dB from the exact evaluation on portraits (at most
-        5-9 levels at a few pixels of hard edges)."""
+        5-9 levels at a few pixels of hard edges).
+
+        means: the block means in table rows; q: the same rounded to table rows (float32)."""
         n = means.shape[0]
         if lattice:
-            point = (means * ((LATTICE - 1) / (LUT_SIZE - 1)) + 0.5).clamp(0.5, LATTICE - 0.5).floor()
+            point = _table_rows(means * ((LATTICE - 1) / (LUT_SIZE - 1)), LATTICE)
             mu = (point * ((LUT_SIZE - 1) / (LATTICE - 1))).round() * (255.0 / (LUT_SIZE - 1))
             i = point.to(torch.int64)
             values = self._lattice()[i[..., 0], i[..., 1], i[..., 2]].split(3, dim=-1)
-            return mu, list(zip(values[0::2], values[1::2], strict=True))
-        q = (means + 0.5).clamp(0.5, LUT_SIZE - 0.5).floor()  # table rows 0..LUT_SIZE-1
+            return mu.to(means.dtype), list(zip(values[0::2], values[1::2], strict=True))
         index = q.to(torch.int64)  # GatherElements' index (torch.gather takes no int32)
         weights = self._colour_weights(delta, n if self.adaptive else 1)
         # the expansion point: a table sample, so the colour and slope looked up are exactly its own
-        return q * (255.0 / (LUT_SIZE - 1)), [self._colour(index, w) for w in weights]
+        return (q * (255.0 / (LUT_SIZE - 1))).to(means.dtype), [self._colour(index, w) for w in weights]
 
     def _maps(self, rows: torch.Tensor, faces: torch.Tensor | None, lattice: bool = False):
         """The block-level half: per-block, per-channel slope s and offset b (NHWC, [N, h, w, 3]) such
@@ -375,10 +383,10 @@ class LookNet(nn.Module):
 
         rows: the frame as rows of blocks, [N, H/4, 4, W * 3], values 0..255."""
         means = self.block_means(rows)
-        q = (means + 0.5).clamp(0.5, LUT_SIZE - 0.5).floor()  # table rows 0..LUT_SIZE-1
-        gain, shift, h = self._grid_coefficients(q, faces)
+        q = _table_rows(means, LUT_SIZE)
+        gain, shift, h = self._grid_coefficients(q.to(means.dtype), faces)
         delta = self.adapt(h) if self.adaptive else None  # this image's adaptation, once
-        mu, regions = self._colours(means, delta, lattice and not self.adaptive)
+        mu, regions = self._colours(means, q, delta, lattice and not self.adaptive)
         colour, slope = regions[0]
         if self.regions:  # background colour function where the faces' field fades
             w = self._face_weight(faces, mu)
