@@ -7,8 +7,9 @@ import torch
 import torch.nn.functional as F
 
 from portrait_style.look.blocks import BLOCK, along_rows, resize_nhwc, resize_to_nchw, row_weights
+from portrait_style.look.colour import pwl
 from portrait_style.look.fields import face_weight, frame_axis
-from portrait_style.look.model import LUMA, LookNet, _pwl
+from portrait_style.look.model import LUMA, LookNet
 
 
 @pytest.mark.parametrize("size", [(270, 480), (7, 5), (32, 32), (129, 64)])
@@ -50,9 +51,9 @@ def test_flat_patches_get_the_colour_function_itself():
         out = net.render(frame.float() / 255.0)[:, BLOCK::patch, BLOCK::patch] * 255.0
         ((a, b, curves, toning, mix),) = net._colour_weights(None, 1)
         x = colours.float().permute(0, 3, 1, 2).reshape(1, 3, -1) / 255.0
-        u, _ = _pwl(curves, a.view(1, 3, 1) * x + b.view(1, 3, 1))
+        u, _ = pwl(curves, a.view(1, 3, 1) * x + b.view(1, 3, 1))
         luma = (u * torch.tensor(LUMA).view(1, 3, 1)).sum(1, keepdim=True).clamp(0, 1)
-        tone, _ = _pwl(toning, luma.expand(1, 3, -1))
+        tone, _ = pwl(toning, luma.expand(1, 3, -1))
         want = (torch.matmul(mix, u) + tone) * 255.0
     got = out.reshape(1, -1, 3).permute(0, 2, 1)
     error = (got - want).abs()

@@ -17,7 +17,7 @@ How a frame is computed (uint8 RGB NHWC in and out, like the generator, so every
              local spread, two coarser context scales, position, face position, the embedding
              -> 1x1 / 3x3 convolutions -> a per-channel gain and offset, upsampled to the blocks
     colour   the image's colour functions sampled once at the LUT_SIZE levels (tables of a few thousand
-             values); each block looks up y = gain * colour(mu) + offset and a slope s (per channel)
+             values; look/colour.py); each block looks up y = gain * colour(mu) + offset and a slope s
     pixels   out = y + s * (x - mu): a first-order expansion of the look around each block's mean,
              so detail finer than a block keeps its contrast; the maps s and y - s * mu reach full size
              linearly along the rows of blocks and by repetition down them, so the full-resolution work
@@ -25,8 +25,8 @@ How a frame is computed (uint8 RGB NHWC in and out, like the generator, so every
 
 Everything runs channels-last, as the frames come: the full-size work reads the frame as rows of blocks
 ([N, H/4, 4, W*3]) with no layout change, and resizes are matrix products. On a CPU, ONNX Runtime runs
-the same graph with its full-size steps on integer and quantisation kernels (look/cpu_graph.py).
-A look that is not adaptive (every built-in) reads its colours from a lattice (`_colours`). Measured at
+the same graph with its full-size steps on integer and quantisation kernels (look/cpu_graph.py). A
+look that is not adaptive (every built-in) reads its colours from a lattice (`_colours`). Measured at
 1080p on the 2-core CPU (benchmarks/bench_look.py, the previous graph in the same run): every part on
 19.4 ms against 23.5 (a fast phase of the VM); `studio`, two regions and faces, 22.1 ms against 46.6 (a
 slow phase). About half of it is the full-size work (uint8 to float times the scale, the add, rounding
@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from portrait_style.engine.faces.geometry import FACE_COLUMNS, MAX_FACES
+from portrait_style.look import colour
 from portrait_style.look.blocks import (
     BLOCK,
     LUT_SIZE,
@@ -55,39 +56,13 @@ from portrait_style.look.blocks import (
     resize_to_nchw,
     row_weights,
 )
+from portrait_style.look.colour import LATTICE, table_rows
 from portrait_style.look.fields import face_field, face_weight, frame_axis
 
 ARCH_NAME = "portrait-look-v1"
-SLOPE_SPAN = 4.0 / 255.0  # half width of the secant that gives a block's detail its slope
 LUMA = (0.2126, 0.7152, 0.0722)  # Rec. 709 weights on gamma-encoded values, as graders' luma
-LATTICE = 64  # points per channel of a fixed look's colour table (`_colours`): 64^3 x 12 floats, 13 MB
 N_STATS = 15  # per channel: mean, std, low and high cell means; mean luma, luma std, luma range
 FACE_FEATURES = 4
-
-
-def _pwl(knots: torch.Tensor, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Piecewise-linear curves through knots spaced uniformly over [0, 1], continued linearly outside
-    it (clipping happens once, per pixel, at the very end), and their slopes.
-
-    knots: [N, C, K] (one curve per image and channel); x: [N, C, ...] -> value and slope, both shaped as x.
-    """
-    n, c, k = knots.shape
-    t = x * (k - 1)
-    idx = t.floor().clamp(0, k - 2)
-    frac = t - idx
-    flat = knots.reshape(-1)
-    base = (torch.arange(n * c, device=x.device) * k).view(n, c, *([1] * (x.dim() - 2)))
-    i0 = (idx.long() + base).reshape(-1)
-    v0 = flat[i0].view_as(x)
-    v1 = flat[i0 + 1].view_as(x)
-    return v0 + frac * (v1 - v0), (v1 - v0) * (k - 1)
-
-
-def _table_rows(x: torch.Tensor, size: int) -> torch.Tensor:
-    """x (in rows of a table of `size`) rounded to its nearest row, 0..size-1, in float32 whatever x's
-    precision: bfloat16 holds no integer between 512 and 1024 that is not a multiple of 4, so a row
-    rounded there could read past the table's end."""
-    return (x.float() + 0.5).clamp(0.5, size - 0.5).floor()
 
 
 def _zero_linear(cin: int, cout: int) -> nn.Linear:
@@ -196,20 +171,7 @@ class LookNet(nn.Module):
 
     def _colour_weights(self, delta: torch.Tensor | None, n: int) -> list[tuple[torch.Tensor, ...]]:
         """Each region's colour function for each of n images: its base plus the image's adaptation."""
-        k = self.knots
-        sizes = [3, 3, 3, 3 * (k - 1), 3 * k, 9]
-        if delta is None:  # not adaptive: the same functions for every image
-            delta = self.mix.new_zeros(n, sum(sizes))
-        gain, bias, d0, ds, dt, dm = torch.split(delta[:, : sum(sizes)], sizes, dim=1)
-        out = []
-        for curve_start, curve_steps, base_toning, base_mix in self.colour_parameters():
-            start = curve_start + d0.view(n, 3, 1)
-            steps = F.softplus(curve_steps + ds.view(n, 3, k - 1))
-            curves = torch.cat([start, start + torch.cumsum(steps, dim=2)], dim=2)
-            toning = base_toning + dt.view(n, 3, k)
-            mix = base_mix + dm.view(n, 3, 3)
-            out.append((torch.exp(gain).view(n, 3, 1, 1), bias.view(n, 3, 1, 1), curves, toning, mix))
-        return out
+        return colour.functions(self.colour_parameters(), delta, n, self.knots)
 
     def _face_weight(self, faces: torch.Tensor | None, like: torch.Tensor) -> torch.Tensor:
         """[N, h, w, C] for NHWC blocks `like` (the weight repeated for each channel)."""
@@ -274,78 +236,11 @@ class LookNet(nn.Module):
         eye = torch.eye(3, dtype=sat.dtype, device=sat.device)
         return grey + sat * (eye - grey)
 
-    def _tables(self, weights) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Each image's colour function sampled at LUT_SIZE block values 0..1: [N, LUT_SIZE, 3] curve
-        values (levels 0..255; the levels a * x + b folded in) and slopes, one column per channel, and
-        [N * LUT_SIZE, 3] toning (levels) per luma.
-
-        Built from the curves' knots for every frame (a few thousand values), so the block-level work is
-        two lookups instead of the curves' piecewise evaluation: measured at 1080p through ONNX
-        Runtime, evaluating the curves on every block (17 Gather nodes and their index arithmetic) took
-        about as long as the whole full-size multiply-add.
-        """
-        a, b, curves, toning, mix = weights
-        n = curves.shape[0]
-        t = torch.linspace(0.0, 1.0, LUT_SIZE, dtype=curves.dtype, device=curves.device).view(1, 1, -1)
-        a, b = a.view(n, 3, 1), b.view(n, 3, 1)
-        u, _ = _pwl(curves, a * t + b)
-        tone, _ = _pwl(toning, t.expand(n, 3, LUT_SIZE))
-        # the slope of the detail inside a block: the curves' secant over +-SLOPE_SPAN (toning moves a
-        # region's colour by its luma, the detail follows the curves only), through the mix's own-channel
-        # weight. A secant, not the derivative: a block's pixels spread around its mean, and at a knot
-        # the derivative jumps, so a block mean a rounding step to either side of a knot (FP16) would
-        # change the detail of the whole block
-        ahead, _ = _pwl(curves, a * (t + SLOPE_SPAN) + b)
-        behind, _ = _pwl(curves, a * (t - SLOPE_SPAN) + b)
-        slope = (ahead - behind) * (0.5 / SLOPE_SPAN) * torch.diagonal(mix, dim1=1, dim2=2).view(n, 3, 1)
-        tone = (tone * 255.0).transpose(1, 2).reshape(n * LUT_SIZE, 3)
-        return (u * 255.0).transpose(1, 2), slope.transpose(1, 2), tone
-
-    def _colour(self, index: torch.Tensor, weights) -> tuple[torch.Tensor, torch.Tensor]:
-        """The colour function on the blocks (NHWC, levels 0..255; `index`: the blocks' values as table
-        rows, [N, h, w, 3] int64) and its per-channel slope.
-
-        Each channel reads its own column of the tables (GatherElements): measured at 1080p through
-        ONNX Runtime, 2.8 ms against 3.4 ms for adding each channel's first row to the index and
-        reading (value, slope) pairs from one table.
-
-        A look that is not adaptive has one set of tables for every frame (`weights` for one image):
-        made from the weights alone, ONNX Runtime folds them into constants when it loads the graph."""
-        *_, mix = weights
-        n, h, w, _ = index.shape
-        values, slopes, tone = self._tables(weights)
-        if not self.adaptive:  # the shared tables, once per image of the batch for GatherElements
-            values, slopes = values.expand(n, -1, -1), slopes.expand(n, -1, -1)
-        flat = index.view(n, h * w, 3)
-        u, du = torch.gather(values, 1, flat), torch.gather(slopes, 1, flat)  # [N, h * w, 3] each
-        # the mix and the luma in one product, [N, h*w, 3] @ [N, 3, 4]: a product with a single output
-        # column (the luma alone) ran as a matrix-vector product 20x slower
-        luma = self.luma.view(1, 3, 1).expand(mix.shape[0], 3, 1)
-        mixed, lum = torch.matmul(u, torch.cat([mix.transpose(1, 2), luma], 2)).split([3, 1], 2)
-        rows = _table_rows(lum.view(n, h, w) * ((LUT_SIZE - 1) / 255.0), LUT_SIZE)
-        rows = rows.to(torch.int32)
-        if self.adaptive:  # each image's own toning table
-            rows = rows + self._image_base(n).view(n, 1, 1)
-        return mixed.view(n, h, w, 3) + tone[rows], du.view(n, h, w, 3)
-
-    def _image_base(self, n: int) -> torch.Tensor:
-        """[n] int32: the first toning table row of each image. Rows are counted in int32 (int64
-        element-wise work measured 3x slower on the CPU; in FP16 graphs a float sum of rows past 2048
-        would not be exact)."""
-        return torch.arange(n, device=self.mix.device, dtype=torch.int32) * LUT_SIZE
-
     def _lattice_table(self) -> torch.Tensor:
-        """[L, L, L, 6 * regions], L = LATTICE: each region's colour and slope (as `_colour` gives them)
-        at a lattice of block colours, for a look that is not adaptive (its functions are the same in
-        every frame). Each lattice point is a table sample, so what is read is exactly its own value."""
-        levels = (torch.arange(LATTICE, device=self.mix.device) * ((LUT_SIZE - 1) / (LATTICE - 1))).round()
-        grid = torch.stack(torch.meshgrid(levels, levels, levels, indexing="ij"), -1)
-        index = grid.view(1, LATTICE * LATTICE, LATTICE, 3).to(torch.int64)
-        parts = [part for weights in self._colour_weights(None, 1) for part in self._colour(index, weights)]
-        return torch.cat(parts, -1).view(LATTICE, LATTICE, LATTICE, -1)
+        return colour.lattice_table(self._colour_weights(None, 1), self.luma)
 
     def _lattice(self) -> torch.Tensor:
-        """`_lattice_table`, made once and kept while the weights stay as they are; in an export it is
+        """`colour.lattice_table`, made once and kept while the weights stay as they are; in an export it is
         part of the graph, made from the weights, which ONNX Runtime folds into one constant when it loads
         the graph (session load measured 60 -> 160 ms for `studio`)."""
         if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
@@ -368,7 +263,7 @@ class LookNet(nn.Module):
         means: the block means in table rows; q: the same rounded to table rows (float32)."""
         n = means.shape[0]
         if lattice:
-            point = _table_rows(means * ((LATTICE - 1) / (LUT_SIZE - 1)), LATTICE)
+            point = table_rows(means * ((LATTICE - 1) / (LUT_SIZE - 1)), LATTICE)
             mu = (point * ((LUT_SIZE - 1) / (LATTICE - 1))).round() * (255.0 / (LUT_SIZE - 1))
             i = point.to(torch.int64)
             values = self._lattice()[i[..., 0], i[..., 1], i[..., 2]].split(3, dim=-1)
@@ -376,7 +271,10 @@ class LookNet(nn.Module):
         index = q.to(torch.int64)  # GatherElements' index (torch.gather takes no int32)
         weights = self._colour_weights(delta, n if self.adaptive else 1)
         # the expansion point: a table sample, so the colour and slope looked up are exactly its own
-        return (q * (255.0 / (LUT_SIZE - 1))).to(means.dtype), [self._colour(index, w) for w in weights]
+        return (q * (255.0 / (LUT_SIZE - 1))).to(means.dtype), [self._lookup(index, w) for w in weights]
+
+    def _lookup(self, index: torch.Tensor, weights) -> tuple[torch.Tensor, torch.Tensor]:
+        return colour.lookup(index, weights, self.luma, shared=not self.adaptive)
 
     def _maps(self, rows: torch.Tensor, faces: torch.Tensor | None, lattice: bool = False):
         """The block-level half: per-block, per-channel slope s and offset b (NHWC, [N, h, w, 3]) such
@@ -384,7 +282,7 @@ class LookNet(nn.Module):
 
         rows: the frame as rows of blocks, [N, H/4, 4, W * 3], values 0..255."""
         means = self.block_means(rows)
-        q = _table_rows(means, LUT_SIZE)
+        q = table_rows(means, LUT_SIZE)
         gain, shift, h = self._grid_coefficients(q.to(means.dtype), faces)
         delta = self.adapt(h) if self.adaptive else None  # this image's adaptation, once
         mu, regions = self._colours(means, q, delta, lattice and not self.adaptive)
