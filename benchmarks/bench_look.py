@@ -18,16 +18,15 @@ import time
 from pathlib import Path
 
 import numpy as np
-import onnx
 
 from portrait_style.engine.backends.onnxruntime_backend import OnnxRuntimeBackend
 from portrait_style.engine.checkpoint import load_style
 from portrait_style.engine.export import export_onnx
+from portrait_style.engine.graphs import write_cpu_graph
 from portrait_style.engine.model import Generator
 from portrait_style.engine.style_meta import read_meta
 from portrait_style.engine.styles import builtin_styles
 from portrait_style.hardware import machine_name
-from portrait_style.look.cpu_graph import cpu_graph
 from portrait_style.look.model import ARCH_NAME, LookNet
 
 SIZES = ((360, 640), (720, 1280), (1080, 1920))
@@ -47,8 +46,8 @@ def main() -> int:
                 graphs[f"look `{name}`"] = export_onnx(load_style(path)[0], Path(tmp) / f"{name}.onnx")
         for name, path in list(graphs.items()):
             fast = Path(tmp) / f"{Path(path).stem}-cpu.onnx"
-            onnx.save(cpu_graph(onnx.load(str(path))), str(fast))
-            graphs[f"{name}, CPU graph"] = fast
+            if write_cpu_graph(Path(path), fast):  # the graph the ONNX Runtime CPU backend runs
+                graphs[f"{name}, CPU graph"] = fast
         graphs.update(dict(item.split("=", 1) for item in args.onnx))
         backends = {name: OnnxRuntimeBackend(path) for name, path in graphs.items()}
         cases = [(name, size) for size in SIZES for name in backends]
