@@ -88,6 +88,7 @@ def test_look_learns_a_known_transform_unpaired(tmp_path: Path):
     cfg = TrainConfig(
         content_dir=str(content), style_dir=str(style), name="known", out_dir=str(tmp_path / "run"),
         size=64, steps=150, look_grid=8, sample_every=0, checkpoint_every=0, progress=False,
+        look_zones=1,  # blobs laid out at random: the two sets' zones differ by chance (3 x 3: 25 dB)
     )  # fmt: skip
     net, meta = load_style(train(cfg))
     assert meta.arch == "portrait-look-v1" and meta.mode == "frame"
@@ -98,6 +99,56 @@ def test_look_learns_a_known_transform_unpaired(tmp_path: Path):
     # measured: ~19 dB untouched, ~30 dB learned after 150 steps
     assert learned > untouched + 5.0, (learned, untouched)
     assert learned > 26.0, learned
+
+
+def _framed(n: int, size: int, seed: int) -> list[np.ndarray]:
+    """Stand-ins for aligned portraits: a smooth random backdrop, a "face" of random colour and size
+    always in the middle of the frame."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(n):
+        low = rng.uniform(40, 220, (3, 3, 3)).astype(np.float32)
+        image = cv2.resize(low, (size, size), interpolation=cv2.INTER_CUBIC)
+        r = int(rng.integers(size // 6, size // 4))
+        cv2.circle(image, (size // 2, size // 2), r, rng.uniform(60, 230, 3).tolist(), -1)
+        out.append(np.clip(image, 0, 255).astype(np.uint8))
+    return out
+
+
+def vignette_look(image: np.ndarray) -> np.ndarray:
+    """`known_look` and a vignette: up to 45 % darker in the corners."""
+    h, w = image.shape[:2]
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    r = np.hypot((x + 0.5) / w - 0.5, (y + 0.5) / h - 0.5) / np.sqrt(0.5)
+    out = known_look(image).astype(np.float32) * (1.0 - 0.45 * r**2)[..., None]
+    return (out + 0.5).astype(np.uint8)
+
+
+def test_look_learns_a_vignette_on_framed_sets(tmp_path: Path):
+    """Sets framed alike (the default 3 x 3 zones matched on their own): a grade and a vignette."""
+    content, style = tmp_path / "content", tmp_path / "style"
+    content.mkdir()
+    style.mkdir()
+    for i, im in enumerate(_framed(24, 64, 11)):
+        cv2.imwrite(str(content / f"{i}.png"), im[..., ::-1])
+    for i, im in enumerate(_framed(24, 64, 21)):
+        cv2.imwrite(str(style / f"{i}.png"), vignette_look(im)[..., ::-1])
+    torch.set_num_threads(2)
+    cfg = TrainConfig(
+        content_dir=str(content), style_dir=str(style), name="vignette", out_dir=str(tmp_path / "run"),
+        size=64, steps=150, look_grid=8, sample_every=0, checkpoint_every=0, progress=False,
+    )  # fmt: skip
+    net, _ = load_style(train(cfg))
+    held_out = _framed(8, 64, 31)
+    outputs = TorchBackend(net)(np.stack(held_out))
+    learned = np.mean([psnr(o, vignette_look(x)) for o, x in zip(outputs, held_out, strict=True)])
+    untouched = np.mean([psnr(x, vignette_look(x)) for x in held_out])
+    corners = np.mean([o[:8, :8].mean() - vignette_look(x)[:8, :8].mean() for o, x in zip(outputs, held_out)])
+    # measured: 24.9 dB against 20.5 untouched, the corners within 2.5 levels; with look_zones=1 the
+    # same run left the corners 28 levels too bright (the vignette unlearned) at 24.3 dB: the random
+    # "faces" of the two sets, not the vignette, set most of the error
+    assert learned > untouched + 3.0, (learned, untouched)
+    assert abs(corners) < 8.0, corners  # the corners darkened as much as the look does (in levels)
 
 
 def test_look_resumes_exactly(tmp_path: Path):
@@ -125,6 +176,7 @@ def test_look_resumes_exactly(tmp_path: Path):
         ({"family": "painting"}, "family"),
         ({"family": "generator", "look_faces": True}, "look family"),
         ({"look_grid": 2}, "look_grid"),
+        ({"look_zones": 0}, "look_zones"),
         ({"look_position": -1.0}, "look_position"),
         ({"look_match": "position,surround"}, "look_match"),
         ({"look_match": "colour,glow"}, "look_match"),

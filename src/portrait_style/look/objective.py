@@ -7,9 +7,22 @@ images and the style images give two clouds of such vectors; the sliced Wasserst
 average, over random directions, of the 1-D optimal-transport cost between the sorted projections;
 Heitz et al., CVPR 2021) between them is the loss. No discriminator: the loss is a plain, stable
 function of the outputs, and the restricted model (look/model.py) decides *how* the distribution is met.
+
+Where the style photos are framed like the content (aligned portraits: `look_zones`), the frame is also
+cut into zones and each zone is matched on its own, against style pixels from the same zone
+(`look_distance`): a look does not move a pixel, so the colours found in the corners must match the
+style set's corners. The joint distance sees that only along the projections that happen to weigh
+position and colour together. Measured 2026-11-30 (a scratch copy of the trainer's loop on the look
+benchmark's data, 3 x 3 zones, 400 steps, one run each): teal-orange-film 28.64 -> 29.39 dB (seed 0)
+and 27.37 -> 29.19 (seed 1), faded-warm 31.22 -> 32.49, face-light 32.58 -> 32.72; the looks with no
+spatial part within the seeds' spread (auto-levels 28.74 -> 28.51, local-contrast 26.91 -> 27.04). On
+sets laid out at random (the synthetic blobs of tests/look) the zones fit chance differences between
+the two sets' layouts instead: a global grade learned to 25 dB instead of 30.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -63,12 +76,64 @@ def pixel_features(y: torch.Tensor, faces: torch.Tensor | None, weights: dict | 
     return torch.cat([weights[k] * v for k, v in groups.items() if weights.get(k)], 1)
 
 
-def sample_pixels(features: torch.Tensor, count: int, generator: torch.Generator) -> torch.Tensor:
-    """[N * count, D]: `count` random pixels of each image."""
+def sample_pixels(
+    features: torch.Tensor, count: int, generator: torch.Generator, cut: int = 1
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """[N * count, D]: `count` random pixels of each image, and [N * count] the zone of the frame each
+    lies in (row-major, the frame cut into cut x cut zones; all 0 for cut 1)."""
     n, d, h, w = features.shape
     flat = features.flatten(2)  # [N, D, H*W]
-    idx = torch.randint(0, h * w, (n, 1, count), generator=generator).to(flat.device).expand(n, d, count)
-    return flat.gather(2, idx).permute(0, 2, 1).reshape(n * count, d)
+    idx = torch.randint(0, h * w, (n, 1, count), generator=generator).to(flat.device)
+    zone = (idx // w * cut // h) * cut + idx % w * cut // w
+    rows = flat.gather(2, idx.expand(n, d, count)).permute(0, 2, 1).reshape(n * count, d)
+    return rows, zone.reshape(n * count)
+
+
+@dataclass
+class StylePixels:
+    """What each step draws its target from: the style set's pixel features [P, D] and the zone of the
+    frame each lies in [P], the frames cut into cut x cut zones (cut 1: the whole frame, no zones)."""
+
+    features: torch.Tensor
+    zones: torch.Tensor
+    cut: int = 1
+
+    def __post_init__(self):
+        self._by_zone = [torch.nonzero(self.zones == z).squeeze(1) for z in range(self.cut * self.cut)]
+
+    def __len__(self) -> int:
+        return len(self.features)
+
+    def to(self, device) -> StylePixels:
+        return StylePixels(self.features.to(device), self.zones.to(device), self.cut)
+
+    def draw(self, zones: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """One random style pixel for each entry of `zones` [M], from the same zone of its frame."""
+        out = torch.empty(len(zones), dtype=torch.int64, device=zones.device)
+        for z, members in enumerate(self._by_zone):
+            wanted = torch.nonzero(zones == z).squeeze(1)
+            if len(wanted):
+                if not len(members):  # no style pixel there (only with frames smaller than the cut)
+                    members = torch.arange(len(self.zones), device=zones.device)
+                pick = torch.randint(0, len(members), (len(wanted),), generator=generator).to(zones.device)
+                out[wanted] = members[pick]
+        return self.features[out]
+
+
+def look_distance(
+    feats: torch.Tensor, zones: torch.Tensor, style: StylePixels, projections: int, generator: torch.Generator
+) -> torch.Tensor:
+    """The loss: the sliced Wasserstein distance between the outputs' pixel features and as many style
+    pixels drawn from the same zones, plus, when the frame is cut into zones, each zone's own distance
+    weighted by its share of the pixels."""
+    target = style.draw(zones, generator)
+    loss = sliced_wasserstein(feats, target, projections, generator)
+    for z in range(style.cut * style.cut if style.cut > 1 else 0):
+        members = torch.nonzero(zones == z).squeeze(1)
+        if len(members) >= 2:
+            share = len(members) / len(feats)
+            loss = loss + share * sliced_wasserstein(feats[members], target[members], projections, generator)
+    return loss
 
 
 def sliced_wasserstein(a: torch.Tensor, b: torch.Tensor, projections: int, generator: torch.Generator):

@@ -79,7 +79,8 @@ def train_look(
     content_images = content.images.to(device)
     content_faces = content.faces.to(device) if cfg.look_faces else None
     weights = objective.feature_weights(cfg.look_position, cfg.look_match)
-    pool = _style_pool(style, cfg.seed, weights, cfg.look_faces).to(device)
+    cut = cfg.look_zones if weights["position"] > 0 else 1  # zones only where the place counts
+    pool = _style_pool(style, cfg.seed, weights, cfg.look_faces, cut).to(device)
     if info.is_main:
         log.info(
             "look: %d content frames, %d style frames (%d style pixels in the pool)%s",
@@ -144,11 +145,10 @@ def train_look(
             idx = torch.randperm(len(content_images), generator=gen)[: cfg.batch_size].to(device)
             faces = None if content_faces is None else content_faces[idx]
             out = render(content_images[idx], faces)
-            feats = objective.sample_pixels(
-                objective.pixel_features(out, faces, weights), cfg.look_pixels, gen
+            feats, zones = objective.sample_pixels(
+                objective.pixel_features(out, faces, weights), cfg.look_pixels, gen, cut
             )
-            target = pool[torch.randint(0, len(pool), (len(feats),), generator=gen).to(device)]
-            sw = objective.sliced_wasserstein(feats, target, cfg.look_projections, gen)
+            sw = objective.look_distance(feats, zones, pool, cfg.look_projections, gen)
             loss = sw + ROUGHNESS * objective.curve_roughness(net)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -164,18 +164,20 @@ def train_look(
     return finish(cfg, info, interrupt.requested, step, start_step, t_loop, save)
 
 
-def _style_pool(style: FrameSet, seed: int, weights: dict, faces: bool) -> torch.Tensor:
-    """Feature vectors of up to STYLE_POOL_PIXELS random pixels of every style frame."""
+def _style_pool(style: FrameSet, seed: int, weights: dict, faces: bool, cut: int) -> objective.StylePixels:
+    """Feature vectors of up to STYLE_POOL_PIXELS random pixels of every style frame, with their zones."""
     gen = torch.Generator().manual_seed(seed)
-    rows = []
+    rows, zones = [], []
     with torch.no_grad():
         for start in range(0, len(style.images), 16):
             images = style.images[start : start + 16]
             table = style.faces[start : start + 16] if faces else None
             feats = objective.pixel_features(images, table, weights)
             count = min(STYLE_POOL_PIXELS, feats.shape[2] * feats.shape[3])
-            rows.append(objective.sample_pixels(feats, count, gen))
-    return torch.cat(rows)
+            picked, zone = objective.sample_pixels(feats, count, gen, cut)
+            rows.append(picked)
+            zones.append(zone)
+    return objective.StylePixels(torch.cat(rows), torch.cat(zones), cut)
 
 
 @torch.no_grad()

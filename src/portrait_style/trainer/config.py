@@ -39,21 +39,21 @@ LOOK_PRESETS = {
         "look_faces": False, "look_position": 0.5,
         "look_match": "colour,position,surround,detail,stats,faces", "look_context": True,
         "look_chroma": False, "look_init": "identity", "look_regions": False, "look_adaptive": True,
-        "look_local": True,
+        "look_local": True, "look_zones": 3,
     },
     # a grade from photos of other people or scenes: one colour function from the sets' statistics,
     # colours matched, a saturation mix (the built-in `mono`); on such sets "matched" drew halos
     "grade": {
         "look_faces": False, "look_position": 0.0, "look_match": "colour", "look_context": False,
         "look_chroma": True, "look_init": "statistics", "look_regions": False, "look_adaptive": False,
-        "look_local": True,
+        "look_local": True, "look_zones": 1,
     },
     # portraits of other people before other backdrops, or one portrait: a colour function for the skin
     # and one for the backdrop, blended around each face (the built-in `studio` and `high-key`)
     "portraits": {
         "look_faces": True, "look_position": 0.0, "look_match": "colour,faces", "look_context": False,
         "look_chroma": False, "look_init": "face-statistics", "look_regions": True, "look_adaptive": False,
-        "look_local": False,
+        "look_local": False, "look_zones": 1,
     },
 }  # fmt: skip
 
@@ -165,6 +165,12 @@ class TrainConfig:
         "look: place-dependent gain and offset (vignette, light on the face, glow); --no-look-local: one"
         " colour function per image, the same all over the frame (style photos framed unlike yours)",
     )
+    look_zones: int | None = _f(
+        None,
+        "look: the frames cut into N x N zones, each matched with the same zone of the style photos as well"
+        " as the whole frame (with look_position > 0): 3 for sets framed alike, such as aligned portraits;"
+        " 1 (no zones) for sets laid out at random, whose zones differ by chance",
+    )
     look_grid: int = _f(16, "look: side of the frame-relative context grid")
     look_pixels: int = _f(128, "look: pixels per image compared with the style set at each step")
     look_projections: int = _f(128, "look: random projections of the sliced-Wasserstein distance")
@@ -260,6 +266,7 @@ def validate(cfg: TrainConfig) -> None:
             "look_faces belongs to the look family (--family look)",
         ),
         (cfg.look_grid >= 4, f"look_grid must be >= 4: {cfg.look_grid}"),
+        (1 <= cfg.look_zones <= 8, f"look_zones must be in 1..8: {cfg.look_zones}"),
         (not cfg.look_regions or cfg.look_faces, "look_regions needs look_faces (--look-faces)"),
         (
             cfg.look_init in LOOK_INITS,

@@ -1,0 +1,60 @@
+"""The look objective's pixel sampling and its per-zone matching."""
+
+from __future__ import annotations
+
+import torch
+
+from portrait_style.look import objective
+from portrait_style.look.objective import StylePixels, look_distance, sample_pixels
+
+CUT = 3
+
+
+def _zone_image(n: int, h: int, w: int) -> torch.Tensor:
+    """[n, 1, h, w] whose value at each pixel is the zone that pixel lies in (computed independently)."""
+    rows = (torch.arange(h) * CUT // h).view(h, 1)
+    cols = (torch.arange(w) * CUT // w).view(1, w)
+    return (rows * CUT + cols).float().expand(n, 1, h, w)
+
+
+def test_sampled_pixels_carry_their_frame_zone():
+    gen = torch.Generator().manual_seed(0)
+    feats, zones = sample_pixels(_zone_image(4, 24, 36), 500, gen, CUT)
+    assert feats.shape == (2000, 1) and zones.shape == (2000,)
+    assert torch.equal(feats[:, 0].long(), zones)
+    assert set(zones.tolist()) == set(range(CUT * CUT))  # every zone drawn from
+
+
+def test_style_pixels_are_drawn_from_the_asked_zone():
+    gen = torch.Generator().manual_seed(1)
+    style = StylePixels(*sample_pixels(_zone_image(3, 30, 30), 900, gen, CUT), CUT)
+    wanted = torch.randint(0, CUT * CUT, (4000,), generator=gen)
+    drawn = style.draw(wanted, gen)
+    assert torch.equal(drawn[:, 0].long(), wanted)
+
+
+def _two_tone(n: int, top: float, bottom: float) -> torch.Tensor:
+    """[n, 3, 24, 24] grey images, one tone in the top half and another in the bottom half."""
+    x = torch.full((n, 3, 24, 24), bottom)
+    x[:, :, :12] = top
+    return x + 0.02 * torch.randn(x.shape, generator=torch.Generator().manual_seed(n))
+
+
+def _distance(content: torch.Tensor, style: torch.Tensor, zoned: bool) -> float:
+    weights = objective.feature_weights(0.5, "colour,position")
+    gen = torch.Generator().manual_seed(2)
+    cut = CUT if zoned else 1
+    pool = StylePixels(*sample_pixels(objective.pixel_features(style, None, weights), 576, gen, cut), cut)
+    feats, zones = sample_pixels(objective.pixel_features(content, None, weights), 256, gen, cut)
+    return float(look_distance(feats, zones, pool, 64, gen))
+
+
+def test_zones_see_colours_in_the_wrong_place():
+    # Same colours, same proportions: only where they are differs (light above and dark below, or the
+    # other way round). Matching each zone on its own adds the most where the place is wrong.
+    right, wrong = _two_tone(8, 0.8, 0.2), _two_tone(8, 0.2, 0.8)
+    style = _two_tone(6, 0.8, 0.2)
+    joint = _distance(wrong, style, zoned=False), _distance(right, style, zoned=False)
+    zoned = _distance(wrong, style, zoned=True), _distance(right, style, zoned=True)
+    assert zoned[1] < 0.05 * zoned[0]  # the right place: little left in any zone (sampling)
+    assert zoned[0] > 3 * joint[0]  # the zones see the wrong place far more plainly than the joint distance
