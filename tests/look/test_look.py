@@ -104,6 +104,7 @@ def test_look_learns_a_known_transform_unpaired(tmp_path: Path):
     # blobs laid out at random: the two sets' zones differ by chance (with 3 x 3 zones: 25 dB)
     held_out, outputs, meta = _learn_unpaired(tmp_path, _blobs, known_look, look_zones=1)
     assert meta.arch == "portrait-look-v1" and meta.mode == "frame"
+    assert "zones" not in meta.training["method"]
     learned, untouched = _psnr_gain(held_out, outputs, known_look)
     # measured: ~19 dB untouched, ~30 dB learned after 150 steps
     assert learned > untouched + 5.0, (learned, untouched)
@@ -135,7 +136,8 @@ def vignette_look(image: np.ndarray) -> np.ndarray:
 
 def test_look_learns_a_vignette_on_framed_sets(tmp_path: Path):
     """Sets framed alike (the default 3 x 3 zones matched on their own): a grade and a vignette."""
-    held_out, outputs, _ = _learn_unpaired(tmp_path, _framed, vignette_look)
+    held_out, outputs, meta = _learn_unpaired(tmp_path, _framed, vignette_look)
+    assert "3 x 3 zones" in meta.training["method"]  # the card says how the look was fitted
     learned, untouched = _psnr_gain(held_out, outputs, vignette_look)
     corners = np.mean(
         outputs[:, :8, :8].mean((1, 2, 3)) - [vignette_look(x)[:8, :8].mean() for x in held_out]

@@ -12,12 +12,12 @@ Where the style photos are framed like the content (aligned portraits: `look_zon
 cut into zones and each zone is matched on its own, against style pixels from the same zone
 (`look_distance`): a look does not move a pixel, so the colours found in the corners must match the
 style set's corners. The joint distance sees that only along the projections that happen to weigh
-position and colour together. Measured 2026-11-30 (a scratch copy of the trainer's loop on the look
-benchmark's data, 3 x 3 zones, 400 steps, one run each): teal-orange-film 28.64 -> 29.39 dB (seed 0)
-and 27.37 -> 29.19 (seed 1), faded-warm 31.22 -> 32.49, face-light 32.58 -> 32.72; the looks with no
-spatial part within the seeds' spread (auto-levels 28.74 -> 28.51, local-contrast 26.91 -> 27.04). On
-sets laid out at random (the synthetic blobs of tests/look) the zones fit chance differences between
-the two sets' layouts instead: a global grade learned to 25 dB instead of 30.
+position and colour together. Measured 2026-11-30 on the look benchmark (`benchmarks/look_benchmark.py
+--setting cpu-look`, seeds 0-2, 3 x 3 zones; benchmarks/RESULTS.md, sixth round), mean dB before ->
+after: teal-orange-film 27.83 -> 29.67 (its seeds now within 0.5 dB, before 1.8), faded-warm 31.45 ->
+32.70, face-light 32.53 -> 32.82; auto-levels 28.65 -> 28.72 and local-contrast 27.08 -> 27.17 have no
+spatial part. On sets laid out at random (the synthetic blobs of tests/look) the zones fit chance
+differences between the two sets' layouts instead: a global grade learned to 25 dB instead of 30.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def train_look(
     content_images = content.images.to(device)
     content_faces = content.faces.to(device) if cfg.look_faces else None
     weights = objective.feature_weights(cfg.look_position, cfg.look_match)
-    cut = cfg.look_zones if weights["position"] > 0 else 1  # zones only where the place counts
+    cut = _zones(cfg)
     pool = _style_pool(style, cfg.seed, weights, cfg.look_faces, cut).to(device)
     if info.is_main:
         log.info(
@@ -164,6 +164,13 @@ def train_look(
     return finish(cfg, info, interrupt.requested, step, start_step, t_loop, save)
 
 
+def _zones(cfg: TrainConfig) -> int:
+    """Side of the zone cut the loss matches zone by zone: 1 (none) where frame position is not matched."""
+    return (
+        cfg.look_zones if objective.feature_weights(cfg.look_position, cfg.look_match)["position"] > 0 else 1
+    )
+
+
 def _style_pool(style: FrameSet, seed: int, weights: dict, faces: bool, cut: int) -> objective.StylePixels:
     """Feature vectors of up to STYLE_POOL_PIXELS random pixels of every style frame, with their zones."""
     gen = torch.Generator().manual_seed(seed)
@@ -204,9 +211,11 @@ def _describe(cfg: TrainConfig) -> str:
 def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final):
     from portrait_style.trainer.train import style_meta
 
+    zones = _zones(cfg)
     method = (
         f"look model ({_describe(cfg)}), fitted unpaired by sliced-Wasserstein matching of pixel features"
-        + (f" ({cfg.look_match}; {cfg.look_projections} projections, {cfg.look_pixels} pixels per image)")
+        + (f" ({cfg.look_match}; {cfg.look_projections} projections, {cfg.look_pixels} pixels per image")
+        + (f"; also in each of {zones} x {zones} zones of the frame)" if zones > 1 else ")")
     )
     if cfg.look_init != "identity":
         where = (
