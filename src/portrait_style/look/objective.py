@@ -128,7 +128,9 @@ def look_distance(
     weighted by its share of the pixels."""
     target = style.draw(zones, generator)
     loss = sliced_wasserstein(feats, target, projections, generator)
-    for z in range(style.cut * style.cut if style.cut > 1 else 0):
+    if style.cut == 1:
+        return loss
+    for z in range(style.cut * style.cut):
         members = torch.nonzero(zones == z).squeeze(1)
         if len(members) >= 2:
             share = len(members) / len(feats)
