@@ -46,6 +46,9 @@ ARCHS = {
     # as the built-in looks: one set of colour tables for every frame (constant-folded by ONNX Runtime)
     "fixed-faces": {"uses_faces": True, "regions": True, "adaptive": False, "local": False},
     "fixed-chroma": {"chroma": True, "adaptive": False},
+    # each image's range stretched before the colour functions (read from the tables, and the lattice)
+    "levels": {"levels": True},
+    "fixed-levels": {"levels": True, "adaptive": False, "local": False},
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from portrait_style.look import objective
-from portrait_style.look.objective import StylePixels, look_distance, sample_pixels
+from portrait_style.look.objective import StylePixels, look_distance, sample_pixels, zone_members
 
 CUT = 3
 
@@ -29,8 +29,18 @@ def test_style_pixels_are_drawn_from_the_asked_zone():
     gen = torch.Generator().manual_seed(1)
     style = StylePixels(*sample_pixels(_zone_image(3, 30, 30), 900, gen, CUT), CUT)
     wanted = torch.randint(0, CUT * CUT, (4000,), generator=gen)
-    drawn = style.draw(wanted, gen)
+    drawn = style.draw(zone_members(wanted, CUT), gen)
     assert torch.equal(drawn[:, 0].long(), wanted)
+
+
+def test_a_zone_without_style_pixels_draws_from_the_whole_pool():
+    # style frames of 2 x 2 pixels cut 3 x 3: only 4 of the 9 zones hold a style pixel (the top left)
+    gen = torch.Generator().manual_seed(3)
+    style = StylePixels(*sample_pixels(_zone_image(5, 2, 2), 4, gen, CUT), CUT)
+    assert set(style.zones.tolist()) == {0, 1, 3, 4}
+    wanted = torch.full((3000,), 8)  # the bottom right zone: empty
+    drawn = style.draw(zone_members(wanted, CUT), gen)[:, 0].long()
+    assert set(drawn.tolist()) == {0, 1, 3, 4}  # every style pixel can be drawn, from any zone
 
 
 def _two_tone(n: int, top: float, bottom: float) -> torch.Tensor:

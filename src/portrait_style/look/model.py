@@ -11,6 +11,8 @@ How a frame is computed (uint8 RGB NHWC in and out, like the generator, so every
 
     blocks   the frame's 4x4-pixel block means mu (1/16 of the pixels), rounded to one of LUT_SIZE
              levels
+    levels   (optional) each image's darkest and brightest grid cells stretched towards a learned range
+             by a learned amount (look/levels.py); everything below then sees the stretched frame
     stats    global statistics of the frame -> a small MLP -> this image's own colour-function weights
              (levels a*x+b, three tone curves, a luma-driven toning curve, a 3x3 mix) and an embedding
     grid     a fixed G x G grid over the frame (frame-relative: the same at any size): cell colour,
@@ -58,6 +60,7 @@ from portrait_style.look.blocks import (
 )
 from portrait_style.look.colour import LATTICE, table_rows
 from portrait_style.look.fields import face_field, face_weight, frame_axis
+from portrait_style.look.levels import Levels, stretched_cells
 
 ARCH_NAME = "portrait-look-v1"
 LUMA = (0.2126, 0.7152, 0.0722)  # Rec. 709 weights on gamma-encoded values, as graders' luma
@@ -86,12 +89,13 @@ class LookNet(nn.Module):
         local: bool = True,
         regions: bool = False,
         adaptive: bool = True,
+        levels: bool = False,
     ):
         super().__init__()
         self.arch_args = {
             "grid": grid, "hidden": hidden, "knots": knots, "embed": embed,
             "uses_faces": uses_faces, "max_faces": max_faces, "context": context, "chroma": chroma,
-            "local": local, "regions": regions, "adaptive": adaptive,
+            "local": local, "regions": regions, "adaptive": adaptive, "levels": levels,
         }  # fmt: skip
         if regions and not uses_faces:
             raise ValueError("a look with face and background regions needs uses_faces")
@@ -127,6 +131,9 @@ class LookNet(nn.Module):
         # without it every frame gets the same functions: no flicker from that, and nothing to learn
         # from style photos whose content, not look, differs from frame to frame
         self.adaptive = adaptive
+        # levels: each image's darkest and brightest colours stretched towards a learned range by a learned
+        # amount before the colour functions (look/levels.py): auto levels that hold on any photo
+        self.levels = Levels() if levels else None
         if regions:
             self.bg_curve_start = nn.Parameter(self.curve_start.detach().clone())
             self.bg_curve_steps = nn.Parameter(self.curve_steps.detach().clone())
@@ -188,22 +195,30 @@ class LookNet(nn.Module):
         n, h, _, wc = rows.shape
         return torch.matmul(rows.sum(2).view(n, h, wc // (BLOCK * 3), BLOCK * 3), self.centre)
 
-    def _grid_coefficients(self, q: torch.Tensor, faces: torch.Tensor | None):
-        """Per-channel gain and shift (in levels 0..255) on the blocks, and the statistics
-        embedding h (None when neither the grid nor the adaptation needs it: then none of this runs).
+    def _cells(self, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The frame's G x G grid cells [N, 3, G, G] (values 0..1) and the cells' mean squares, from the
+        block means q (NHWC, table rows); None when no part reads them (then none of this runs)."""
+        if not self.local and not self.adaptive and self.levels is None:
+            return None
+        g = self.grid
+        t = resize_to_nchw(q, 4 * g, 4 * g) * (1.0 / (LUT_SIZE - 1))
+        return F.avg_pool2d(t, 4), F.avg_pool2d(t * t, 4)
 
-        q: the block means, NHWC, as table rows 0..LUT_SIZE-1. The grid work itself is NCHW at G x G (a
-        few thousand values)."""
+    def _grid_coefficients(self, q: torch.Tensor, cells, faces: torch.Tensor | None):
+        """Per-channel gain and shift (in levels 0..255) on the blocks, and the statistics
+        embedding h (None when neither the grid nor the adaptation needs it).
+
+        q: the block means, NHWC, as table rows 0..LUT_SIZE-1; cells: `_cells(q)`. The grid work itself
+        is NCHW at G x G (a few thousand values)."""
         if not self.local and not self.adaptive:
             return 1.0, 0.0, None
         g = self.grid
-        t = resize_to_nchw(q, 4 * g, 4 * g) * (1.0 / (LUT_SIZE - 1))
-        cells = F.avg_pool2d(t, 4)
-        cells_sq = F.avg_pool2d(t * t, 4)
+        cells, cells_sq = cells
         h = self.stats_mlp(self._stats(cells, cells_sq))
         if not self.local:
             return 1.0, 0.0, h
-        spread = (cells_sq - cells * cells).clamp_min(0.0).sqrt()
+        # a floor above 0: the root's slope is infinite at 0 (NaN gradients through the levels part)
+        spread = (cells_sq - cells * cells).clamp_min(1e-12).sqrt()
         ctx1 = F.avg_pool2d(cells, 5, stride=1, padding=2, count_include_pad=False)
         ctx2 = F.interpolate(
             F.avg_pool2d(cells, max(1, g // 4)), size=(g, g), mode="bilinear", align_corners=False
@@ -283,9 +298,19 @@ class LookNet(nn.Module):
         rows: the frame as rows of blocks, [N, H/4, 4, W * 3], values 0..255."""
         means = self.block_means(rows)
         q = table_rows(means, LUT_SIZE)
-        gain, shift, h = self._grid_coefficients(q.to(means.dtype), faces)
+        rows_q = q.to(means.dtype)
+        cells = self._cells(rows_q)
+        if self.levels is not None:  # the rest of the look sees the stretched frame
+            stretch, offset = self.levels(cells[0])
+            cells = stretched_cells(*cells, stretch, offset)
+            means = stretch * means + offset * (LUT_SIZE - 1)
+            q = table_rows(means, LUT_SIZE)
+        gain, shift, h = self._grid_coefficients(rows_q, cells, faces)
         delta = self.adapt(h) if self.adaptive else None  # this image's adaptation, once
         mu, regions = self._colours(means, q, delta, lattice and not self.adaptive)
+        if self.levels is not None:  # back to the block's own colour; the slope through the stretch
+            mu = (mu - offset * 255.0) / stretch
+            regions = [(c, s * stretch) for c, s in regions]
         colour, slope = regions[0]
         if self.regions:  # background colour function where the faces' field fades
             w = self._face_weight(faces, mu)

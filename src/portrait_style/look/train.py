@@ -41,6 +41,7 @@ def look_net(cfg: TrainConfig) -> LookNet:
         local=cfg.look_local,
         regions=cfg.look_regions,
         adaptive=cfg.look_adaptive,
+        levels=cfg.look_levels,
     )
 
 
@@ -205,6 +206,8 @@ def _describe(cfg: TrainConfig) -> str:
         parts.append(f"place-dependent light from {where}{', face position' if cfg.look_faces else ''}")
     if cfg.look_adaptive:
         parts.append("weights adapted to each image's statistics")
+    if cfg.look_levels:
+        parts.append("a levels stretch of each image's range")
     return "; ".join(parts)
 
 

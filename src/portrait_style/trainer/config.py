@@ -39,21 +39,21 @@ LOOK_PRESETS = {
         "look_faces": False, "look_position": 0.5,
         "look_match": "colour,position,surround,detail,stats,faces", "look_context": True,
         "look_chroma": False, "look_init": "identity", "look_regions": False, "look_adaptive": True,
-        "look_local": True, "look_zones": 3,
+        "look_local": True, "look_zones": 3, "look_levels": True,
     },
     # a grade from photos of other people or scenes: one colour function from the sets' statistics,
     # colours matched, a saturation mix (the built-in `mono`); on such sets "matched" drew halos
     "grade": {
         "look_faces": False, "look_position": 0.0, "look_match": "colour", "look_context": False,
         "look_chroma": True, "look_init": "statistics", "look_regions": False, "look_adaptive": False,
-        "look_local": True, "look_zones": 1,
+        "look_local": True, "look_zones": 1, "look_levels": False,
     },
     # portraits of other people before other backdrops, or one portrait: a colour function for the skin
     # and one for the backdrop, blended around each face (the built-in `studio` and `high-key`)
     "portraits": {
         "look_faces": True, "look_position": 0.0, "look_match": "colour,faces", "look_context": False,
         "look_chroma": False, "look_init": "face-statistics", "look_regions": True, "look_adaptive": False,
-        "look_local": False, "look_zones": 1,
+        "look_local": False, "look_zones": 1, "look_levels": False,
     },
 }  # fmt: skip
 
@@ -170,6 +170,12 @@ class TrainConfig:
         "look: the frames cut into N x N zones, each matched with the same zone of the style photos as well"
         " as the whole frame (with look_position > 0): 3 for sets framed alike, such as aligned portraits;"
         " 1 (no zones) for sets laid out at random, whose zones differ by chance",
+    )
+    look_levels: bool | None = _f(
+        None,
+        "look: each image's darkest and brightest colours stretched towards a learned range by a learned"
+        " amount before the colour functions (auto levels that hold on photos unlike the training sets);"
+        " --no-look-levels: none",
     )
     look_grid: int = _f(16, "look: side of the frame-relative context grid")
     look_pixels: int = _f(128, "look: pixels per image compared with the style set at each step")

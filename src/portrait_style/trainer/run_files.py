@@ -28,7 +28,7 @@ CHECKPOINT_FORMAT = 1
 # settings a checkpoint's tensors depend on: a resumed run must not change them
 SHAPE_FIELDS = (
     "family", "look_faces", "look_grid", "look_context", "look_chroma", "look_local", "look_regions",
-    "look_adaptive", "mode", "size",
+    "look_adaptive", "look_levels", "mode", "size",
     "gen_channels",
     "gen_blocks", "gen_expansion", "d_channels", "d_layers", "spectral_norm", "nce_layers", "nce_dim",
 )  # fmt: skip
