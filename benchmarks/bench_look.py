@@ -40,7 +40,8 @@ def main() -> int:
     rng = np.random.default_rng(0)
     print(f"machine: {machine_name()}")
     with tempfile.TemporaryDirectory() as tmp:
-        graphs = {"LookNet (all parts)": export_onnx(LookNet(), Path(tmp) / "look.onnx")}
+        every_part = LookNet(levels=True)  # as the `matched` preset trains it
+        graphs = {"LookNet (all parts)": export_onnx(every_part, Path(tmp) / "look.onnx")}
         for name, path in builtin_styles().items():
             if read_meta(path).arch == ARCH_NAME:
                 graphs[f"look `{name}`"] = export_onnx(load_style(path)[0], Path(tmp) / f"{name}.onnx")

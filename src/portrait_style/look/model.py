@@ -60,7 +60,7 @@ from portrait_style.look.blocks import (
 )
 from portrait_style.look.colour import LATTICE, table_rows
 from portrait_style.look.fields import face_field, face_weight, frame_axis
-from portrait_style.look.levels import Levels, stretched_cells
+from portrait_style.look.levels import Levels, fold_stretch, stretched_cells
 
 ARCH_NAME = "portrait-look-v1"
 LUMA = (0.2126, 0.7152, 0.0722)  # Rec. 709 weights on gamma-encoded values, as graders' luma
@@ -266,7 +266,7 @@ class LookNet(nn.Module):
                 self._lattice_cache, self._lattice_key = self._lattice_table(), key
         return self._lattice_cache
 
-    def _colours(self, means: torch.Tensor, q: torch.Tensor, delta: torch.Tensor | None, lattice: bool):
+    def _colours(self, means: torch.Tensor, q: torch.Tensor, delta, lattice: bool, stretch):
         """The expansion point mu of each block (levels) and each region's (colour, slope) there.
 
         lattice (a look that is not adaptive, deployed): the block colour rounded to the LATTICE^3
@@ -275,21 +275,23 @@ class LookNet(nn.Module):
         regions) 28.6 -> 22.1 ms in one run; 57-59 dB from the exact evaluation on portraits (at most
         5-9 levels at a few pixels of hard edges), a little more flicker where curves bend hard.
 
-        means: the block means in table rows; q: the same rounded to table rows (float32)."""
+        means: the block means in table rows; q: the same rounded to table rows (float32); stretch: each
+        image's levels stretch (look/levels.py), folded into its colour functions, or None."""
         n = means.shape[0]
-        if lattice:
+        if lattice and stretch is None:
             point = table_rows(means * ((LATTICE - 1) / (LUT_SIZE - 1)), LATTICE)
             mu = (point * ((LUT_SIZE - 1) / (LATTICE - 1))).round() * (255.0 / (LUT_SIZE - 1))
             i = point.to(torch.int64)
             values = self._lattice()[i[..., 0], i[..., 1], i[..., 2]].split(3, dim=-1)
             return mu.to(means.dtype), list(zip(values[0::2], values[1::2], strict=True))
         index = q.to(torch.int64)  # GatherElements' index (torch.gather takes no int32)
-        weights = self._colour_weights(delta, n if self.adaptive else 1)
+        shared = not self.adaptive and stretch is None  # the same functions for every frame
+        weights = self._colour_weights(delta, 1 if shared else n)
+        if stretch is not None:
+            weights = [fold_stretch(w, *stretch) for w in weights]
         # the expansion point: a table sample, so the colour and slope looked up are exactly its own
-        return (q * (255.0 / (LUT_SIZE - 1))).to(means.dtype), [self._lookup(index, w) for w in weights]
-
-    def _lookup(self, index: torch.Tensor, weights) -> tuple[torch.Tensor, torch.Tensor]:
-        return colour.lookup(index, weights, self.luma, shared=not self.adaptive)
+        mu = (q * (255.0 / (LUT_SIZE - 1))).to(means.dtype)
+        return mu, [colour.lookup(index, w, self.luma, shared=shared) for w in weights]
 
     def _maps(self, rows: torch.Tensor, faces: torch.Tensor | None, lattice: bool = False):
         """The block-level half: per-block, per-channel slope s and offset b (NHWC, [N, h, w, 3]) such
@@ -300,17 +302,13 @@ class LookNet(nn.Module):
         q = table_rows(means, LUT_SIZE)
         rows_q = q.to(means.dtype)
         cells = self._cells(rows_q)
-        if self.levels is not None:  # the rest of the look sees the stretched frame
-            stretch, offset = self.levels(cells[0])
-            cells = stretched_cells(*cells, stretch, offset)
-            means = stretch * means + offset * (LUT_SIZE - 1)
-            q = table_rows(means, LUT_SIZE)
+        stretch = None
+        if self.levels is not None:  # the colour functions and the rest of the look see it stretched
+            stretch = self.levels(cells[0])
+            cells = stretched_cells(*cells, *stretch)
         gain, shift, h = self._grid_coefficients(rows_q, cells, faces)
         delta = self.adapt(h) if self.adaptive else None  # this image's adaptation, once
-        mu, regions = self._colours(means, q, delta, lattice and not self.adaptive)
-        if self.levels is not None:  # back to the block's own colour; the slope through the stretch
-            mu = (mu - offset * 255.0) / stretch
-            regions = [(c, s * stretch) for c, s in regions]
+        mu, regions = self._colours(means, q, delta, lattice and not self.adaptive, stretch)
         colour, slope = regions[0]
         if self.regions:  # background colour function where the faces' field fades
             w = self._face_weight(faces, mu)
