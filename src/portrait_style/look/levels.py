@@ -64,11 +64,12 @@ class Levels(nn.Module):
         return gain, offset
 
 
-def stretched_cells(cells, cells_sq, gain, offset) -> tuple[torch.Tensor, torch.Tensor]:
-    """The grid cells [N, 3, G, G] and their mean squares as the stretched frame's: t = A x + B per
-    channel (A, B [N, 3] from `Levels`), E[t^2] = A^2 E[x^2] + 2 A B E[x] + B^2."""
+def stretched_cells(cells, cells_sq, spread, gain, offset) -> tuple[torch.Tensor, ...]:
+    """The grid cells [N, 3, G, G], their mean squares and their spread as the stretched frame's: t = A x
+    + B per channel (A > 0, B [N, 3] from `Levels`), E[t^2] = A^2 E[x^2] + 2 A B E[x] + B^2, spread
+    A times the spread (scaled, not recomputed: a root's slope at 0 is infinite, NaN gradients)."""
     a, b = gain[:, :, None, None], offset[:, :, None, None]
-    return a * cells + b, a * a * cells_sq + 2.0 * a * b * cells + b * b
+    return a * cells + b, a * a * cells_sq + 2.0 * a * b * cells + b * b, a * spread
 
 
 def fold_stretch(weights: tuple, gain, offset) -> tuple:

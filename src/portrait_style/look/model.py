@@ -195,14 +195,16 @@ class LookNet(nn.Module):
         n, h, _, wc = rows.shape
         return torch.matmul(rows.sum(2).view(n, h, wc // (BLOCK * 3), BLOCK * 3), self.centre)
 
-    def _cells(self, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor] | None:
-        """The frame's G x G grid cells [N, 3, G, G] (values 0..1) and the cells' mean squares, from the
-        block means q (NHWC, table rows); None when no part reads them (then none of this runs)."""
+    def _cells(self, q: torch.Tensor) -> tuple[torch.Tensor, ...] | None:
+        """The frame's G x G grid cells [N, 3, G, G] (values 0..1), their mean squares and their spread,
+        from the block means q (NHWC, table rows); None when no part reads them (then none of this
+        runs)."""
         if not self.local and not self.adaptive and self.levels is None:
             return None
         g = self.grid
         t = resize_to_nchw(q, 4 * g, 4 * g) * (1.0 / (LUT_SIZE - 1))
-        return F.avg_pool2d(t, 4), F.avg_pool2d(t * t, 4)
+        cells, cells_sq = F.avg_pool2d(t, 4), F.avg_pool2d(t * t, 4)
+        return cells, cells_sq, (cells_sq - cells * cells).clamp_min(0.0).sqrt()
 
     def _grid_coefficients(self, q: torch.Tensor, cells, faces: torch.Tensor | None):
         """Per-channel gain and shift (in levels 0..255) on the blocks, and the statistics
@@ -213,12 +215,10 @@ class LookNet(nn.Module):
         if not self.local and not self.adaptive:
             return 1.0, 0.0, None
         g = self.grid
-        cells, cells_sq = cells
+        cells, cells_sq, spread = cells
         h = self.stats_mlp(self._stats(cells, cells_sq))
         if not self.local:
             return 1.0, 0.0, h
-        # a floor above 0: the root's slope is infinite at 0 (NaN gradients through the levels part)
-        spread = (cells_sq - cells * cells).clamp_min(1e-12).sqrt()
         ctx1 = F.avg_pool2d(cells, 5, stride=1, padding=2, count_include_pad=False)
         ctx2 = F.interpolate(
             F.avg_pool2d(cells, max(1, g // 4)), size=(g, g), mode="bilinear", align_corners=False
