@@ -14,9 +14,10 @@ Forced fully on, auto-levels reached 31.01 in a scratch run: the amount is learn
 look that does not normalise is not pushed into doing it.
 
 Per image and channel, on the frame's grid cells (G x G cell means, values 0..1): low and high are the
-means of the darkest and brightest 1 % of the cells (TopK: a smooth, cheap stand-in for percentiles,
-calm on video where a single cell's extreme would jump); the stretch t(x) = A x + B moves [low, high]
-to the learned [target low, target high] by the amount a (0: off, 1: the full stretch):
+means of the darkest and brightest 1 % of the cells (TopK: a cheap stand-in for percentiles; a mean
+of a few cells moves less than one cell's extreme when something bright enters the frame); the stretch
+t(x) = A x + B moves [low, high] to the learned [target low, target high] by the amount a (0: off, 1:
+the full stretch):
 
     A = 1 - a + a r,   B = a (target centre - centre r),   r = target span / span
 

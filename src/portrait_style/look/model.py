@@ -35,9 +35,9 @@ slow phase). About half of it is the full-size work (uint8 to float times the sc
 back to uint8, block sums, the output's reshape); the rest is block-level work, 130 k blocks.
 
 The exported graph uses MatMul, Gather and GatherElements (table lookups), AveragePool, Conv, Gemm, 4-D
-Resize (on the G x G grid), CumSum, If (from the exporter's padding), Round and element-wise and shape
-ops: no 5-D grid_sample. All are in TensorRT's ONNX operator list; the graph has not been built with
-TensorRT (none is installed here).
+Resize (on the G x G grid), CumSum, If (from the exporter's padding), Round, TopK (the levels part, on
+the grid cells) and element-wise and shape ops: no 5-D grid_sample. All are in TensorRT's ONNX operator
+list; the graph has not been built with TensorRT (none is installed here).
 """
 
 from __future__ import annotations
