@@ -123,3 +123,16 @@ def test_gram_style_loss_trains_few_shot_from_one_painting(tiny, tmp_path):
     losses = meta.training["final_losses"]
     assert losses["style"] > 0 and losses["perceptual"] == 0
     assert "Gram style x0.5" in meta.training["method"] and "content" not in meta.training["method"]
+
+
+def test_a_run_saved_before_look_levels_resumes_without_them_only():
+    from dataclasses import replace
+
+    from portrait_style.trainer.config import TrainConfig, with_family_defaults
+    from portrait_style.trainer.run_files import check_compatible
+
+    cfg = with_family_defaults(TrainConfig(content_dir="a", style_dir="b", family="look"))
+    saved = {k: v for k, v in replace(cfg, look_levels=False).to_dict().items() if k != "look_levels"}
+    with pytest.raises(InputError, match="look_levels: False -> True"):  # the preset turns them on
+        check_compatible(saved, cfg, Path("last.pt"))
+    check_compatible(saved, replace(cfg, look_levels=False), Path("last.pt"))  # --no-look-levels resumes

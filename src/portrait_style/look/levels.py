@@ -5,13 +5,13 @@ A look that normalises each photo (auto levels, auto white balance, exposure mat
 scene shot brighter, darker or warmer to nearly the same output. The stats MLP of look/model.py can learn
 such a correction only over the ranges its training photos span, and extrapolates it poorly to photos
 outside them (other backdrops, other light); this part has the correction's form built in, so what it
-learns (how much, and to which range) holds for any photo. Measured on the look benchmark's auto-levels
-look (`benchmarks/look_benchmark.py --setting cpu-look`, seed 0, 2026-11-30; London held-out / pixabay /
-all, dB): without it 31.60 / 22.74 / 28.58; with it (and each image's 2nd and 98th percentiles among
-the matched features, look/objective.py) 33.10 / 25.16 / 30.38, the learned amount 0.47. The looks
-that do not normalise left it off (amount <= 0: teal-orange-film, faded-warm) or nearly (0.08-0.10).
-Forced fully on, auto-levels reached 31.01 in a scratch run: the amount is learned, not chosen, so a
-look that does not normalise is not pushed into doing it.
+learns (how much, and to which range) applies to any photo in the same way. Measured on the look
+benchmark's auto-levels look (`benchmarks/look_benchmark.py --setting cpu-look`, seed 0, 2026-11-30;
+London held-out / pixabay / all, dB): without it 31.60 / 22.74 / 28.58; with it (and each image's 2nd
+and 98th percentiles among the matched features, look/objective.py) 33.10 / 25.16 / 30.38, the learned
+amount 0.47. The looks that do not normalise left it off (amount <= 0: teal-orange-film, faded-warm)
+or nearly (0.08-0.10). Forced fully on, auto-levels reached 31.01 in a scratch run: the amount is
+learned, not chosen, so a look that does not normalise is not pushed into doing it.
 
 Per image and channel, on the frame's grid cells (G x G cell means, values 0..1): low and high are the
 means of the darkest and brightest 1 % of the cells (TopK: a cheap stand-in for percentiles; a mean

@@ -132,7 +132,7 @@ class LookNet(nn.Module):
         # from style photos whose content, not look, differs from frame to frame
         self.adaptive = adaptive
         # levels: each image's darkest and brightest colours stretched towards a learned range by a learned
-        # amount before the colour functions (look/levels.py): auto levels that hold on any photo
+        # amount before the colour functions (look/levels.py): auto levels with their form built in
         self.levels = Levels() if levels else None
         if regions:
             self.bg_curve_start = nn.Parameter(self.curve_start.detach().clone())

@@ -174,8 +174,8 @@ class TrainConfig:
     look_levels: bool | None = _f(
         None,
         "look: each image's darkest and brightest colours stretched towards a learned range by a learned"
-        " amount before the colour functions (auto levels that hold on photos unlike the training sets);"
-        " --no-look-levels: none",
+        " amount before the colour functions (auto levels that carry better to photos unlike the training"
+        " sets); --no-look-levels: none",
     )
     look_grid: int = _f(16, "look: side of the frame-relative context grid")
     look_pixels: int = _f(128, "look: pixels per image compared with the style set at each step")

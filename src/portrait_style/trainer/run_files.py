@@ -32,6 +32,8 @@ SHAPE_FIELDS = (
     "gen_channels",
     "gen_blocks", "gen_expansion", "d_channels", "d_layers", "spectral_norm", "nce_layers", "nce_dim",
 )  # fmt: skip
+# what a shape field meant in a run saved before the field existed
+ABSENT_MEANS = {"look_levels": False}
 
 
 def checkpoint_path(run_dir: Path) -> Path:
@@ -99,9 +101,9 @@ def check_compatible(saved: dict, cfg: TrainConfig, path: Path) -> None:
     """A resumed run may change steps, lr, logging...; not anything the saved tensors' shapes depend on."""
     current = cfg.to_dict()
     diffs = [
-        f"{k}: {saved.get(k)!r} -> {current[k]!r}"
+        f"{k}: {saved.get(k, ABSENT_MEANS.get(k))!r} -> {current[k]!r}"
         for k in SHAPE_FIELDS
-        if _norm(saved.get(k)) != _norm(current[k])
+        if _norm(saved.get(k, ABSENT_MEANS.get(k))) != _norm(current[k])
     ]
     if diffs:
         raise InputError(f"cannot resume {path} with changed settings ({'; '.join(diffs)})")
