@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import cv2
+import numpy as np
 import torch
 
 from portrait_style.look import objective
@@ -68,3 +70,41 @@ def test_zones_see_colours_in_the_wrong_place():
     zoned = _distance(wrong, style, zoned=True), _distance(right, style, zoned=True)
     assert zoned[1] < 0.05 * zoned[0]  # the right place: little left in any zone (sampling)
     assert zoned[0] > 3 * joint[0]  # the zones see the wrong place far more plainly than the joint distance
+
+
+def _blur(x: np.ndarray, sigma: float) -> np.ndarray:
+    return cv2.GaussianBlur(x, (0, 0), sigmaX=sigma, sigmaY=sigma, borderType=cv2.BORDER_REFLECT)
+
+
+def _texture(size: int, seed: int = 0) -> np.ndarray:
+    """[size, size] a grey texture with detail at every scale (noise blurred at several sigmas)."""
+    rng = np.random.default_rng(seed)
+    x = sum(_blur(rng.standard_normal((size, size)).astype(np.float32), f * size) for f in (0.01, 0.03, 0.1))
+    return np.clip(0.5 + 0.4 * x, 0.0, 1.0)
+
+
+def _bands(grey: np.ndarray) -> torch.Tensor:
+    return objective.band_energies(torch.from_numpy(grey).expand(1, 3, *grey.shape))[0]
+
+
+def test_band_energies_see_which_scale_of_contrast_was_boosted():
+    x = _texture(128)
+    edges = [x] + [_blur(x, f * x.shape[0]) for f in objective.BANDS]
+    before = _bands(x)
+    for band in range(len(objective.BANDS)):
+        change = _bands(x + (edges[band] - edges[band + 1])) - before  # that band's detail doubled
+        assert change.argmax().item() == band and change[band].item() > 0.25
+        far = [b for b in range(len(objective.BANDS)) if abs(b - band) >= 2]
+        assert all(change[b].item() < 0.5 * change[band].item() for b in far)
+
+
+def test_band_energies_are_frame_relative():
+    x = _texture(128, seed=1)
+    small = cv2.resize(x, (64, 64), interpolation=cv2.INTER_AREA)  # the same frame at half the size
+    change = _bands(small) - _bands(x)
+    assert change[1:].abs().max().item() < 0.1  # the finest band loses what the resizing removed
+
+
+def test_a_flat_image_has_no_band_energy():
+    flat = torch.full((2, 3, 32, 48), 0.4)
+    assert torch.allclose(objective.band_energies(flat), torch.tensor(1e-3).log().expand(2, 4), atol=1e-4)

@@ -81,7 +81,7 @@ def train_look(
     content_faces = content.faces.to(device) if cfg.look_faces else None
     weights = objective.feature_weights(cfg.look_position, cfg.look_match)
     cut = _zones(cfg)
-    pool = _style_pool(style, cfg.seed, weights, cfg.look_faces, cut).to(device)
+    pool = _style_pool(style, content, cfg.seed, weights, cfg.look_faces, cut).to(device)
     if info.is_main:
         log.info(
             "look: %d content frames, %d style frames (%d style pixels in the pool)%s",
@@ -150,14 +150,17 @@ def train_look(
                 objective.pixel_features(out, faces, weights), cfg.look_pixels, gen, cut
             )
             sw = objective.look_distance(feats, zones, pool, cfg.look_projections, gen)
+            terms = {"SW": sw.detach()}
             loss = sw + ROUGHNESS * objective.curve_roughness(net)
+            if pool.bands is not None:  # local contrast, scale by scale
+                bands = objective.band_distance(out, pool.bands, pool.slack)
+                terms["bands"] = bands.detach()
+                loss = loss + objective.BAND_WEIGHT * bands
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             step += 1
-            logged, stop = end_of_step(
-                cfg, info, monitor, step, {"SW": sw.detach()}, lr, grid, save, interrupt
-            )
+            logged, stop = end_of_step(cfg, info, monitor, step, terms, lr, grid, save, interrupt)
             losses = logged or losses
             if stop:
                 break
@@ -172,10 +175,13 @@ def _zones(cfg: TrainConfig) -> int:
     )
 
 
-def _style_pool(style: FrameSet, seed: int, weights: dict, faces: bool, cut: int) -> objective.StylePixels:
-    """Feature vectors of up to STYLE_POOL_PIXELS random pixels of every style frame, with their zones."""
+def _style_pool(
+    style: FrameSet, content: FrameSet, seed: int, weights: dict, faces: bool, cut: int
+) -> objective.StylePixels:
+    """Feature vectors of up to STYLE_POOL_PIXELS random pixels of every style frame, with their zones,
+    and the frames' mean band energies when local contrast (the detail group) is matched."""
     gen = torch.Generator().manual_seed(seed)
-    rows, zones = [], []
+    rows, zones, bands = [], [], []
     with torch.no_grad():
         for start in range(0, len(style.images), 16):
             images = style.images[start : start + 16]
@@ -185,7 +191,14 @@ def _style_pool(style: FrameSet, seed: int, weights: dict, faces: bool, cut: int
             picked, zone = objective.sample_pixels(feats, count, gen, cut)
             rows.append(picked)
             zones.append(zone)
-    return objective.StylePixels(torch.cat(rows), torch.cat(zones), cut)
+            bands.append(objective.band_energies(images))
+    if not weights["detail"]:
+        return objective.StylePixels(torch.cat(rows), torch.cat(zones), cut)
+    with torch.no_grad():
+        plain = torch.cat([objective.band_energies(c) for c in content.images.split(16)])
+    bands = torch.cat(bands)
+    slack = objective.band_slack(plain, bands)
+    return objective.StylePixels(torch.cat(rows), torch.cat(zones), cut, bands.mean(0), slack)
 
 
 @torch.no_grad()
@@ -220,6 +233,8 @@ def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final):
         + (f" ({cfg.look_match}; {cfg.look_projections} projections, {cfg.look_pixels} pixels per image")
         + (f"; also in each of {zones} x {zones} zones of the frame)" if zones > 1 else ")")
     )
+    if objective.feature_weights(cfg.look_position, cfg.look_match)["detail"]:
+        method += f" and of the sets' mean local contrast in {len(objective.BANDS)} bands of scale"
     if cfg.look_init != "identity":
         where = (
             "the skin and the backdrop around detected faces"
