@@ -181,7 +181,7 @@ def _style_pool(
     """Feature vectors of up to STYLE_POOL_PIXELS random pixels of every style frame, with their zones,
     and the frames' mean band energies when local contrast (the detail group) is matched."""
     gen = torch.Generator().manual_seed(seed)
-    rows, zones, bands = [], [], []
+    rows, zones = [], []
     with torch.no_grad():
         for start in range(0, len(style.images), 16):
             images = style.images[start : start + 16]
@@ -191,14 +191,13 @@ def _style_pool(
             picked, zone = objective.sample_pixels(feats, count, gen, cut)
             rows.append(picked)
             zones.append(zone)
-            bands.append(objective.band_energies(images))
+    pool = (torch.cat(rows), torch.cat(zones), cut)
     if not weights["detail"]:
-        return objective.StylePixels(torch.cat(rows), torch.cat(zones), cut)
+        return objective.StylePixels(*pool)
     with torch.no_grad():
-        plain = torch.cat([objective.band_energies(c) for c in content.images.split(16)])
-    bands = torch.cat(bands)
-    slack = objective.band_slack(plain, bands)
-    return objective.StylePixels(torch.cat(rows), torch.cat(zones), cut, bands.mean(0), slack)
+        bands = torch.cat([objective.band_energies(images) for images in style.images.split(16)])
+        plain = torch.cat([objective.band_energies(images) for images in content.images.split(16)])
+    return objective.StylePixels(*pool, bands.mean(0), objective.band_slack(plain, bands))
 
 
 @torch.no_grad()
