@@ -21,8 +21,8 @@ differences between the two sets' layouts instead: a global grade learned to 25 
 
 Where detail is matched, one more term compares the two sets' mean local contrast at four scales
 (`band_energies`, `band_distance`): one number per scale for the whole set, not a distribution of
-pixels, so it says *which* scale a look sharpens (clarity) or softens (glow), which the per-pixel
-detail group, one scale wide, cannot; differences that chance between two sets explains are let be
+pixels, so it says *which* scale a look sharpens (clarity), which the per-pixel detail group, one
+scale wide, cannot; differences that chance between two sets explains are let be
 (`band_slack`).
 """
 
@@ -56,7 +56,7 @@ QUANTILES = (0.02, 0.98)
 # models left the two finest bands 11 % short, the coarsest 10 % over). Set means, not image by image:
 # two sets of different people differ photo by photo, and matching the bands among each image's
 # statistics cost face-light 2.1 dB. Measured on the look benchmark (three seeds, mean dB, before ->
-# after): local-contrast 27.94 -> 28.68, teal-orange-film 28.84 -> 29.23 (its glow is detail too),
+# after): local-contrast 27.94 -> 28.68, teal-orange-film 28.84 -> 29.23,
 # auto-levels 30.29 -> 30.46, faded-warm 32.26 -> 32.49, face-light 33.44 -> 33.25 (benchmarks/
 # RESULTS.md, eighth round).
 BANDS = (0.01, 0.02, 0.04, 0.08)
