@@ -108,3 +108,27 @@ def test_band_energies_are_frame_relative():
 def test_a_flat_image_has_no_band_energy():
     flat = torch.full((2, 3, 32, 48), 0.4)
     assert torch.allclose(objective.band_energies(flat), torch.tensor(1e-3).log().expand(2, 4), atol=1e-4)
+
+
+def _exposures(n: int, seed: int) -> torch.Tensor:
+    """[n, 3, 16, 16] random scenes, each at its own exposure and contrast (as photos of other people)."""
+    gen = torch.Generator().manual_seed(seed)
+    scenes = torch.rand(n, 3, 16, 16, generator=gen)
+    gain = 0.3 + 0.6 * torch.rand(n, 1, 1, 1, generator=gen)
+    return (0.05 + gain * scenes + 0.1 * torch.rand(n, 1, 1, 1, generator=gen)).clamp(0, 1)
+
+
+def _stretched(x: torch.Tensor) -> torch.Tensor:
+    """Each image's channels stretched to its own 0..1 (a look that normalises every photo)."""
+    lo, hi = x.amin((2, 3), keepdim=True), x.amax((2, 3), keepdim=True)
+    return (x - lo) / (hi - lo)
+
+
+def test_ends_of_range_are_matched_where_the_style_photos_agree_on_them():
+    content, others = _exposures(48, 0), _exposures(48, 1)
+    assert objective.ends_weight(content, _stretched(others)) == 1.0  # auto levels: matched fully
+    graded = (others**0.8 * torch.tensor([1.05, 1.0, 0.9]).view(1, 3, 1, 1)).clamp(0, 1)
+    assert objective.ends_weight(content, graded) < 0.3  # a grade leaves them as varied: (nearly) let be
+    assert objective.ends_weight(content, others[:1]) == 1.0  # one still: nothing to measure, matched
+    stats, full = objective.image_statistics(content, ends=0.0), objective.image_statistics(content)
+    assert torch.count_nonzero(stats[:, 6:]) == 0 and torch.equal(stats[:, :6], full[:, :6])

@@ -79,13 +79,14 @@ def train_look(
     device = info.device
     content_images = content.images.to(device)
     content_faces = content.faces.to(device) if cfg.look_faces else None
-    weights = objective.feature_weights(cfg.look_position, cfg.look_match)
+    weights = _weights(cfg, content, style)
     cut = _zones(cfg)
     pool = _style_pool(style, content, cfg.seed, weights, cfg.look_faces, cut).to(device)
     if info.is_main:
         log.info(
-            "look: %d content frames, %d style frames (%d style pixels in the pool)%s",
+            "look: %d content frames, %d style frames (%d style pixels in the pool)%s%s",
             len(content.images), len(style.images), len(pool), ", faces on" if cfg.look_faces else "",
+            f", each photo's ends of range at weight {weights['ends']:.2f}" if "ends" in weights else "",
         )  # fmt: skip
 
     # -- model ---------------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ def train_look(
             save_style(
                 cfg.style_path(),
                 net,
-                _style_meta(cfg, step, info, content, style, wall, losses, final),
+                _style_meta(cfg, step, info, content, style, wall, losses, final, weights),
             )
         distributed.barrier(info)
         return cfg.style_path()
@@ -166,6 +167,15 @@ def train_look(
                 break
     monitor.close()
     return finish(cfg, info, interrupt.requested, step, start_step, t_loop, save)
+
+
+def _weights(cfg: TrainConfig, content: FrameSet, style: FrameSet) -> dict[str, float]:
+    """The feature groups' weights, and where image statistics are matched, how much of each photo's
+    ends of range (`objective.ends_weight`: only as far as the style photos agree on them)."""
+    weights = objective.feature_weights(cfg.look_position, cfg.look_match)
+    if weights["stats"]:
+        weights["ends"] = objective.ends_weight(content.images, style.images)
+    return weights
 
 
 def _zones(cfg: TrainConfig) -> int:
@@ -223,16 +233,17 @@ def _describe(cfg: TrainConfig) -> str:
     return "; ".join(parts)
 
 
-def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final):
+def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final, weights):
     from portrait_style.trainer.train import style_meta
 
     zones = _zones(cfg)
+    ends = f", each photo's ends of range at weight {weights['ends']:.2f}" if "ends" in weights else ""
     method = (
         f"look model ({_describe(cfg)}), fitted unpaired by sliced-Wasserstein matching of pixel features"
-        + (f" ({cfg.look_match}; {cfg.look_projections} projections, {cfg.look_pixels} pixels per image")
+        + f" ({cfg.look_match}{ends}; {cfg.look_projections} projections, {cfg.look_pixels} pixels per image"
         + (f"; also in each of {zones} x {zones} zones of the frame)" if zones > 1 else ")")
     )
-    if objective.feature_weights(cfg.look_position, cfg.look_match)["detail"]:
+    if weights["detail"]:
         method += f" and of the sets' mean local contrast in {len(objective.BANDS)} bands of scale"
     if cfg.look_init != "identity":
         where = (
