@@ -139,6 +139,7 @@ def test_look_learns_a_vignette_on_framed_sets(tmp_path: Path):
     """Sets framed alike (the default 3 x 3 zones matched on their own): a grade and a vignette."""
     held_out, outputs, meta = _learn_unpaired(tmp_path, _framed, vignette_look)
     assert "3 x 3 zones" in meta.training["method"]  # the card says how the look was fitted
+    assert "each photo's ends of range at weight" in meta.training["method"]  # and how much of the ends
     learned, untouched = _psnr_gain(held_out, outputs, vignette_look)
     corners = np.mean(
         outputs[:, :8, :8].mean((1, 2, 3)) - [vignette_look(x)[:8, :8].mean() for x in held_out]
