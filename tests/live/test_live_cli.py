@@ -95,8 +95,8 @@ def interrupt_after_start(argv, env, wait_for: str) -> tuple[float, int, str]:
     try:
         rest = proc.communicate(timeout=10)[1]
     except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail("live did not stop on Ctrl-C")
+        proc.kill()  # what it printed says where it hung (seen once under a parallel import storm)
+        pytest.fail("live did not stop on Ctrl-C: " + "".join(lines) + proc.communicate()[1][-2000:])
     return time.monotonic() - sent, proc.returncode, "".join(lines) + rest
 
 
