@@ -86,7 +86,7 @@ def train_look(
         log.info(
             "look: %d content frames, %d style frames (%d style pixels in the pool)%s%s",
             len(content.images), len(style.images), len(pool), ", faces on" if cfg.look_faces else "",
-            f", each photo's ends of range at weight {weights['ends']:.2f}" if "ends" in weights else "",
+            _ends_note(weights),
         )  # fmt: skip
 
     # -- model ---------------------------------------------------------------------------------------
@@ -178,6 +178,11 @@ def _weights(cfg: TrainConfig, content: FrameSet, style: FrameSet) -> dict[str, 
     return weights
 
 
+def _ends_note(weights: dict[str, float]) -> str:
+    """The ends' weight in words, for the log and the style card ('' where statistics are not matched)."""
+    return f", each photo's ends of range at weight {weights['ends']:.2f}" if "ends" in weights else ""
+
+
 def _zones(cfg: TrainConfig) -> int:
     """Side of the zone cut the loss matches zone by zone: 1 (none) where frame position is not matched."""
     return (
@@ -237,10 +242,10 @@ def _style_meta(cfg, step, info, content, style, wall_time_s, losses, final, wei
     from portrait_style.trainer.train import style_meta
 
     zones = _zones(cfg)
-    ends = f", each photo's ends of range at weight {weights['ends']:.2f}" if "ends" in weights else ""
     method = (
         f"look model ({_describe(cfg)}), fitted unpaired by sliced-Wasserstein matching of pixel features"
-        + f" ({cfg.look_match}{ends}; {cfg.look_projections} projections, {cfg.look_pixels} pixels per image"
+        + f" ({cfg.look_match}{_ends_note(weights)}; {cfg.look_projections} projections,"
+        + f" {cfg.look_pixels} pixels per image"
         + (f"; also in each of {zones} x {zones} zones of the frame)" if zones > 1 else ")")
     )
     if weights["detail"]:
