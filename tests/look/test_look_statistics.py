@@ -101,6 +101,18 @@ def test_face_and_background_regions_get_their_own_light():
     assert TorchBackend(net)(np.stack(test))[:, centre[0], centre[1]].mean() < 100
 
 
+def test_a_close_up_still_gives_its_backdrop_from_the_pixels_farthest_from_the_face():
+    """One style still whose face fills the frame leaves no pixel far from it: the backdrop's statistics
+    come from the least face-like pixels (the corners) instead of failing."""
+    content, c_faces = _portraits(24, 64, 1, face=130, backdrop=200)
+    style, s_faces = _portraits(1, 64, 2, face=200, backdrop=60)
+    s_faces[0, 0, 2] = 0.75  # a face three quarters of the frame high: every pixel is within 1.5 of it
+    net = LookNet(grid=8, uses_faces=True, regions=True, local=False, adaptive=False).eval()
+    init_from_statistics(net, _tensor(content), _tensor(style), torch.Generator(), c_faces, s_faces)
+    out = TorchBackend(net)(np.stack(content[:4]), c_faces[:4].numpy())
+    assert out[:, :6, :6].mean() < 110  # the light backdrop (200) taken towards the still's dark one
+
+
 def test_face_statistics_need_faces():
     content, c_faces = _portraits(2, 32, 1, face=130, backdrop=200)
     c_faces[:, :, 3] = 0  # no face anywhere

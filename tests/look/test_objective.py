@@ -132,3 +132,12 @@ def test_ends_of_range_are_matched_where_the_style_photos_agree_on_them():
     assert objective.ends_weight(content, others[:1]) == 1.0  # one still: nothing to measure, matched
     stats, full = objective.image_statistics(content, ends=0.0), objective.image_statistics(content)
     assert torch.count_nonzero(stats[:, 6:]) == 0 and torch.equal(stats[:, :6], full[:, :6])
+
+
+def test_band_slack_of_one_still_borrows_the_other_sets_spread():
+    many = torch.tensor([[0.0, 1.0], [0.2, 1.4], [0.4, 1.2], [0.2, 1.0]])
+    one = torch.tensor([[0.3, 1.1]])
+    slack = objective.band_slack(many, one)
+    assert torch.allclose(slack, 2.0 * (many.var(0) / 4 + many.var(0)).sqrt())  # one photo varies as any
+    assert torch.equal(objective.band_slack(one, one), torch.zeros(2))  # nothing to measure: none
+    assert torch.allclose(objective.band_slack(many, many), 2.0 * (many.var(0) / 2).sqrt())

@@ -82,8 +82,26 @@ def test_a_look_preset_fills_what_is_left_unset_and_flags_win(preset):
     assert (mine.look_chroma, mine.look_position) == (True, 2.0)
 
 
+def test_the_auto_preset_is_chosen_from_the_style_photos():
+    from portrait_style.trainer.config import LOOK_PRESETS
+
+    asked = []
+
+    def face(answer):
+        return lambda: asked.append(answer) or answer
+
+    look = replace(BASE, family="look")
+    assert resolve(look, 96, face(True)).look_preset == "matched" and not asked  # a set: no detection
+    one = resolve(look, 1, face(True))
+    assert one.look_preset == "portraits" and one.look_regions == LOOK_PRESETS["portraits"]["look_regions"]
+    assert resolve(look, 1, face(False)).look_preset == "grade"
+    assert resolve(replace(look, look_preset="matched"), 1, face(False)).look_preset == "matched"  # as asked
+    with pytest.raises(InputError, match="look_regions needs look_faces"):  # the flags checked with it
+        resolve(replace(look, look_faces=False), 1, face(True))
+
+
 def test_an_unknown_look_preset_is_one_line():
-    with pytest.raises(InputError, match="look_preset must be one of matched, grade, portraits"):
+    with pytest.raises(InputError, match="look_preset must be one of auto, matched, grade, portraits"):
         validate(TrainConfig(content_dir="a", style_dir="b", look_preset="cinematic"))
 
 

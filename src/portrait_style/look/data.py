@@ -71,6 +71,12 @@ def load_frames(
     return FrameSet(role, source, batch, table, len(paths), bad)
 
 
+def has_face(path: Path, cache_dir: Path, detector: str = "auto") -> bool:
+    """Whether the image at `path` shows a face (False when it cannot be read)."""
+    image = read_rgb(path)
+    return image is not None and bool(_face_finder(cache_dir, detector)(path, image)[:, 3].max() > 0)
+
+
 def _face_finder(cache_dir: Path, detector_name: str):
     """path, image -> face table, detected once per file content and cached."""
     cfg = FaceConfig(detector=detector_name)

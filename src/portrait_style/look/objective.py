@@ -176,8 +176,21 @@ def band_slack(content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
     the more the fewer and the more varied they are (the unit test's 24 random synthetic scenes a set:
     by 0.17-0.21 on the log scale, standard error 0.07-0.11; the benchmark's 96 portraits a set: 0.02-0.04,
     standard error 0.02), and a look fitted to that chance difference sharpens or softens what it should
-    not."""
-    return 2.0 * (content.var(0) / len(content) + style.var(0) / len(style)).sqrt()
+    not.
+
+    A set of one image (a single reference still) has no spread of its own to measure: the other set's
+    stands in for it (how far one photo's contrast lies from its kind's by chance); with one image on
+    both sides there is nothing to measure and no slack."""
+    var_c, var_s = _spread(content, style), _spread(style, content)
+    return 2.0 * (var_c / len(content) + var_s / len(style)).sqrt()
+
+
+def _spread(images: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
+    """The variance of each band across `images` [N, len(BANDS)]; `others`' when N < 2; 0 if both are."""
+    for rows in (images, others):
+        if len(rows) >= 2:
+            return rows.var(0)
+    return torch.zeros_like(images[0])
 
 
 def sample_pixels(

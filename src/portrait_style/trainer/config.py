@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -56,6 +57,13 @@ LOOK_PRESETS = {
         "look_local": False, "look_zones": 1, "look_levels": False,
     },
 }  # fmt: skip
+# The default: the preset is chosen from the style photos when training starts (`choose_preset`): a set
+# of them -> "matched"; one still -> "portraits" when a face is in it, "grade" when none is. One portrait
+# of someone else fitted as "matched" (every part, frame position, the still's own backdrop and clothes)
+# turned the content's white shirts and backdrop dark and the faces' shadows purple (2026-11-30, one
+# congress portrait for 40 London faces).
+AUTO_PRESET = "auto"
+PRESET_NAMES = (AUTO_PRESET, *LOOK_PRESETS)
 
 # CUT and FastCUT (Park et al. 2020, sec. 4): FastCUT drops the identity NCE term and weights NCE up.
 METHOD_DEFAULTS = {
@@ -112,11 +120,12 @@ class TrainConfig:
     seed: int = _f(0, "random seed")
     # -- the look family ------------------------------------------------------------------------------
     look_preset: str = _f(
-        "matched",
+        AUTO_PRESET,
         "look: what the style photos are, which sets the look_* settings left unset: 'matched' (the same"
         " kind of shot as yours, graded), 'grade' (photos of other people or scenes: a colour grade),"
         " 'portraits' (portraits of other people and backdrops, or one portrait: light on the face, another"
-        " tone behind it)",
+        " tone behind it); 'auto' (default): 'matched' for a set of style photos, for one still 'portraits'"
+        " when it shows a face and 'grade' when not (a graded frame of your own shot: give 'matched')",
     )
     look_faces: bool | None = _f(
         None, "look: light that follows the faces (detects faces in training and at run time)"
@@ -238,9 +247,11 @@ def with_family_defaults(cfg: TrainConfig) -> TrainConfig:
     """Fill the settings left unset with the defaults of the chosen model family and look preset."""
     if cfg.family not in FAMILY_DEFAULTS:
         raise InputError(f"family must be one of {', '.join(FAMILIES)}: '{cfg.family}'")
-    if cfg.look_preset not in LOOK_PRESETS:
-        raise InputError(f"look_preset must be one of {', '.join(LOOK_PRESETS)}: '{cfg.look_preset}'")
-    defaults = FAMILY_DEFAULTS[cfg.family] | LOOK_PRESETS[cfg.look_preset]
+    if cfg.look_preset not in PRESET_NAMES:
+        raise InputError(f"look_preset must be one of {', '.join(PRESET_NAMES)}: '{cfg.look_preset}'")
+    # 'auto' before the style photos are counted (checking flags): read as the set's preset
+    preset = "matched" if cfg.look_preset == AUTO_PRESET else cfg.look_preset
+    defaults = FAMILY_DEFAULTS[cfg.family] | LOOK_PRESETS[preset]
     unset = {k: v for k, v in defaults.items() if getattr(cfg, k) is None}
     return replace(cfg, **unset)
 
@@ -329,8 +340,22 @@ def validate(cfg: TrainConfig) -> None:
         raise InputError("no style folder given (style_dir / --style)")
 
 
-def resolve(cfg: TrainConfig, n_style_images: int) -> TrainConfig:
-    """Fill every None/'auto' that depends on the method or the data; the result is what gets recorded."""
+def choose_preset(n_style_images: int, still_has_face: Callable[[], bool]) -> str:
+    """The look preset 'auto' stands for (see AUTO_PRESET): `still_has_face` is asked only for one still."""
+    if n_style_images > 1:
+        return "matched"
+    return "portraits" if still_has_face() else "grade"
+
+
+def resolve(
+    cfg: TrainConfig, n_style_images: int, still_has_face: Callable[[], bool] = lambda: False
+) -> TrainConfig:
+    """Fill every None/'auto' that depends on the method or the data; the result is what gets recorded.
+
+    still_has_face: whether the one style image holds a face (asked only to choose an 'auto' look preset)."""
+    if cfg.family == "look" and cfg.look_preset == AUTO_PRESET:
+        cfg = replace(cfg, look_preset=choose_preset(n_style_images, still_has_face))
+        validate(cfg)  # the chosen preset with the flags given (e.g. no faces for portraits' regions)
     cfg = with_family_defaults(cfg)
     method = METHOD_DEFAULTS[cfg.method]
     few_shot = cfg.few_shot if cfg.few_shot is not None else n_style_images <= FEW_SHOT_MAX

@@ -20,7 +20,7 @@ from portrait_style.engine.checkpoint import StyleMeta, save_style
 from portrait_style.errors import ModelError
 from portrait_style.hardware import cpu_name
 from portrait_style.trainer import distributed, run_files
-from portrait_style.trainer.config import TrainConfig, resolve, validate, with_family_defaults
+from portrait_style.trainer.config import TrainConfig, default_cache_dir, resolve, validate
 from portrait_style.trainer.cut_model import CUTModel
 from portrait_style.trainer.data import UnpairedBatches, load_set, sample_inputs, set_kinds
 from portrait_style.trainer.images import find_images
@@ -34,8 +34,7 @@ LOCAL_FIELDS = ("out_dir", "overwrite", "cache_dir", "device", "num_workers", "p
 
 def train(cfg: TrainConfig, resume: bool = False) -> Path:
     """Train (or, with resume, continue training) and return the path of the deployable style file."""
-    cfg = with_family_defaults(cfg)
-    validate(cfg)
+    validate(cfg)  # the defaults that depend on the data are filled once the images are found (resolve)
     info = distributed.setup(cfg.device)
     try:
         path = _train(cfg, resume, info)
@@ -53,7 +52,10 @@ def _train(cfg: TrainConfig, resume: bool, info: distributed.Dist) -> Path:
     # -- settings and run folder ---------------------------------------------------------------------
     content_paths = find_images(cfg.content_dir, "content")
     style_paths = find_images(cfg.style_dir, "style")
-    cfg = resolve(cfg, n_style_images=len(style_paths))
+    asked = cfg.look_preset
+    cfg = resolve(cfg, len(style_paths), lambda: _has_face(cfg, style_paths[0]))
+    if info.is_main and cfg.family == "look" and asked != cfg.look_preset:
+        log.info("look preset '%s' (%s)", cfg.look_preset, _why_preset(cfg.look_preset))
     run_dir = Path(cfg.out_dir)
     distributed.main_first(
         lambda: run_files.prepare_run_dir(run_dir, resume, cfg.overwrite), info, others_too=False
@@ -195,6 +197,24 @@ def _num_workers(cfg: TrainConfig, info: distributed.Dist) -> int:
     if cfg.num_workers is not None:
         return cfg.num_workers
     return 4 if info.device.type == "cuda" else 0  # on CPU the cores are better spent on the step itself
+
+
+def _has_face(cfg: TrainConfig, path: Path) -> bool:
+    """Whether the image at `path` shows a face (the training's detector; the result cached by its bytes)."""
+    from portrait_style.look.data import has_face
+
+    return has_face(path, Path(cfg.cache_dir or default_cache_dir()), cfg.face_detector)
+
+
+def _why_preset(preset: str) -> str:
+    """Why 'auto' chose `preset`, in words, with the way to choose another."""
+    return {
+        "matched": "a set of style photos, taken as the same kind of shot as the content, graded",
+        "portraits": "one style photo with a face: its light on the faces, its tone behind them; give"
+        " --look-preset matched if it is a graded frame of your own shot",
+        "grade": "one style photo without a face: its colours as a grade; give --look-preset matched if it"
+        " is a graded frame of your own shot",
+    }[preset]
 
 
 def _progress_fn(enabled: bool):
