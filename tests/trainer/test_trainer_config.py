@@ -87,17 +87,19 @@ def test_the_auto_preset_is_chosen_from_the_style_photos():
 
     asked = []
 
-    def face(answer):
-        return lambda: asked.append(answer) or answer
+    def still(preset):  # what look/still.py would say of the one still
+        return lambda: asked.append(preset) or preset
 
     look = replace(BASE, family="look")
-    assert resolve(look, 96, face(True)).look_preset == "matched" and not asked  # a set: no detection
-    one = resolve(look, 1, face(True))
+    assert resolve(look, 96, still("grade")).look_preset == "matched" and not asked  # a set: not asked
+    one = resolve(look, 1, still("portraits"))
     assert one.look_preset == "portraits" and one.look_regions == LOOK_PRESETS["portraits"]["look_regions"]
-    assert resolve(look, 1, face(False)).look_preset == "grade"
-    assert resolve(replace(look, look_preset="matched"), 1, face(False)).look_preset == "matched"  # as asked
+    assert resolve(look, 1, still("grade")).look_preset == "grade"
+    asked.clear()
+    assert resolve(replace(look, look_preset="matched"), 1, still("grade")).look_preset == "matched"
+    assert not asked  # a preset given is kept
     with pytest.raises(InputError, match="look_regions needs look_faces"):  # the flags checked with it
-        resolve(replace(look, look_faces=False), 1, face(True))
+        resolve(replace(look, look_faces=False), 1, still("portraits"))
 
 
 def test_an_unknown_look_preset_is_one_line():

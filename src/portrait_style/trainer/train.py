@@ -52,10 +52,7 @@ def _train(cfg: TrainConfig, resume: bool, info: distributed.Dist) -> Path:
     # -- settings and run folder ---------------------------------------------------------------------
     content_paths = find_images(cfg.content_dir, "content")
     style_paths = find_images(cfg.style_dir, "style")
-    asked = cfg.look_preset
-    cfg = resolve(cfg, len(style_paths), lambda: _has_face(cfg, style_paths[0]))
-    if info.is_main and cfg.family == "look" and asked != cfg.look_preset:
-        log.info("look preset '%s' (%s)", cfg.look_preset, _why_preset(cfg.look_preset))
+    cfg = _resolve(cfg, content_paths, style_paths, info)
     run_dir = Path(cfg.out_dir)
     distributed.main_first(
         lambda: run_files.prepare_run_dir(run_dir, resume, cfg.overwrite), info, others_too=False
@@ -199,22 +196,23 @@ def _num_workers(cfg: TrainConfig, info: distributed.Dist) -> int:
     return 4 if info.device.type == "cuda" else 0  # on CPU the cores are better spent on the step itself
 
 
-def _has_face(cfg: TrainConfig, path: Path) -> bool:
-    """Whether the image at `path` shows a face (the training's detector; the result cached by its bytes)."""
-    from portrait_style.look.data import has_face
+def _resolve(cfg: TrainConfig, content_paths, style_paths, info: distributed.Dist) -> TrainConfig:
+    """`resolve`, the look preset 'auto' chosen from the style photos (look/still.py) and logged."""
+    from portrait_style.look import still
 
-    return has_face(path, Path(cfg.cache_dir or default_cache_dir()), cfg.face_detector)
+    why = still.WHY["matched"]
 
+    def still_preset() -> str:  # asked for one style still only
+        nonlocal why
+        cache = Path(cfg.cache_dir or default_cache_dir())
+        has_face = lambda: still.has_face(style_paths[0], cache, cfg.face_detector)  # noqa: E731
+        preset, why = still.preset_for_still(style_paths[0], content_paths, has_face)
+        return preset
 
-def _why_preset(preset: str) -> str:
-    """Why 'auto' chose `preset`, in words, with the way to choose another."""
-    return {
-        "matched": "a set of style photos, taken as the same kind of shot as the content, graded",
-        "portraits": "one style photo with a face: its light on the faces, its tone behind them; give"
-        " --look-preset matched if it is a graded frame of your own shot",
-        "grade": "one style photo without a face: its colours as a grade; give --look-preset matched if it"
-        " is a graded frame of your own shot",
-    }[preset]
+    resolved = resolve(cfg, len(style_paths), still_preset)
+    if info.is_main and cfg.family == "look" and resolved.look_preset != cfg.look_preset:
+        log.info("look preset '%s': %s", resolved.look_preset, why)
+    return resolved
 
 
 def _progress_fn(enabled: bool):
