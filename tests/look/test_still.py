@@ -62,3 +62,4 @@ def test_unreadable_pictures_match_nothing(tmp_path: Path):
     good = _write(tmp_path / "good.png", _blobs(1, 64, 0)[0])
     assert still.detail_match(broken, [good]) == 0.0
     assert still.detail_match(good, [broken, flat]) == 0.0
+    assert still.preset_for_still(broken, [good], lambda: True) == ("grade", "")  # loading it will say why

@@ -47,7 +47,10 @@ WHY = {
 
 def preset_for_still(still: Path, content: list[Path], has_face) -> tuple[str, str]:
     """(preset, why in words) for one style still and the content pictures; `has_face()` tells whether
-    the still shows a face (asked only when the still is not of the content's shot)."""
+    the still shows a face (asked only when the still is not of the content's shot). An unreadable still
+    gives ('grade', ''): loading it says what is wrong."""
+    if read_rgb(still) is None:
+        return "grade", ""
     match = detail_match(still, content)
     if match >= SAME_SHOT:
         return "matched", WHY["matched-still"].format(match)

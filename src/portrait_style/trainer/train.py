@@ -210,7 +210,7 @@ def _resolve(cfg: TrainConfig, content_paths, style_paths, info: distributed.Dis
         return preset
 
     resolved = resolve(cfg, len(style_paths), still_preset)
-    if info.is_main and cfg.family == "look" and resolved.look_preset != cfg.look_preset:
+    if info.is_main and cfg.family == "look" and resolved.look_preset != cfg.look_preset and why:
         log.info("look preset '%s': %s", resolved.look_preset, why)
     return resolved
 
