@@ -91,7 +91,9 @@ class Stylizer:
         self.steady_faces = None
         if self.look_faces:
             c = self.face_config
-            self.steady_faces = SteadyFaceTables(c.light_min_cutoff, c.light_beta, c.smooth_fps)
+            self.steady_faces = SteadyFaceTables(
+                c.light_min_cutoff, c.light_beta, c.smooth_fps, size_beta=c.light_size_beta
+            )
 
     @property
     def name(self) -> str:

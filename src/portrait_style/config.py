@@ -43,6 +43,11 @@ class FaceConfig:
     # (GRID swiz3n flicker with `studio`: 1.14 on the tracker's boxes, 1.055 at 0.3 Hz / beta 2, 1.04 here)
     light_min_cutoff: float = 0.1
     light_beta: float = 1.0
+    # the size's own beta: a face's size jitters from box to box while its real changes are slow (leaning
+    # in), and a size that breathes makes the whole light breathe. Measured 2026-11-30, `studio` on the 11
+    # GRID clips: flicker ratio at most 1.050 (swiz3n) and lbax4n 1.043 with light_beta for the size too;
+    # 1.047 and 1.010 at 0.3 (swiz3n with one fixed table: 1.038)
+    light_size_beta: float = 0.3
     feather: float = 0.18  # width of the soft blend band, as a fraction of the crop side
     color_match: bool = True  # pull the crop's border colour to the frame's so no seam shows
     detector_threads: int = 1  # ONNX Runtime threads for MTCNN: the generator needs the other cores

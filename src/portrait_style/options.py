@@ -92,6 +92,7 @@ def check_face_config(cfg, prefix: str = "") -> None:
     check_float(f"{prefix}crop_scale", cfg.crop_scale, 1.0, 4.0)
     check_float(f"{prefix}light_min_cutoff", cfg.light_min_cutoff, 1e-3, 100.0)
     check_float(f"{prefix}light_beta", cfg.light_beta, 0.0, 1e3)
+    check_float(f"{prefix}light_size_beta", cfg.light_size_beta, 0.0, 1e3)
     check_float(f"{prefix}feather", cfg.feather, 0.0, 0.5)
 
 

@@ -145,22 +145,32 @@ def test_the_new_parts_export_to_onnx(tmp_path: Path, args: dict):
     assert np.abs(ours.astype(int) - ref.astype(int)).max() <= 1
 
 
-def test_steady_face_tables_calm_jitter_and_follow_a_move():
+def _steady_run(steady: SteadyFaceTables) -> tuple[np.ndarray, np.ndarray]:
+    """A jittering face, still, then a jump to the right (a move): its raw and steadied tables."""
     rng = np.random.default_rng(0)
-    cfg = FaceConfig()
-    steady, raw, smooth = SteadyFaceTables(cfg.light_min_cutoff, cfg.light_beta, cfg.smooth_fps), [], []
+    raw, smooth = [], []
     for i in range(120):
-        x = 300.0 + (200.0 if i >= 60 else 0.0)  # still, then a jump to the right (a move)
+        x = 300.0 + (200.0 if i >= 60 else 0.0)
         jitter = rng.normal(0, 3, 4).astype(np.float32)
         box = np.array([x, 200, x + 100, 320], np.float32) + jitter
         faces = [Face(box=box, score=1.0, track_id=7)]
         raw.append(face_table(faces, 720, 1280)[0])
         smooth.append(steady(faces, 720, 1280, t=i / 30)[0])
-    raw, smooth = np.array(raw), np.array(smooth)
+    return np.array(raw), np.array(smooth)
+
+
+def test_steady_face_tables_calm_jitter_and_follow_a_move():
+    cfg = FaceConfig()
+    steady = SteadyFaceTables(cfg.light_min_cutoff, cfg.light_beta, cfg.smooth_fps, cfg.light_size_beta)
+    raw, smooth = _steady_run(steady)
     assert smooth[20:60, :3].std(0).max() < 0.3 * raw[20:60, :3].std(0).max()  # jitter calmed
     assert abs(smooth[-1, 0] - raw[-20:, 0].mean()) < 0.02  # the light arrived where the face went
     steady([], 720, 1280, t=5.0)
     assert not steady._filters  # an ended track leaves no state behind
+    # the size's own, lower beta: its jitter calmed more than with the place's beta, the place as before
+    _, same = _steady_run(SteadyFaceTables(cfg.light_min_cutoff, cfg.light_beta, cfg.smooth_fps))
+    assert smooth[20:60, 2].std() < 0.8 * same[20:60, 2].std()
+    assert np.array_equal(smooth[:, :2], same[:, :2])
 
 
 def test_a_two_region_look_without_faces_starts_both_regions_from_the_whole_images():

@@ -44,10 +44,14 @@ class SteadyFaceTables:
     1.04 at 0.1 Hz / beta 1 (FaceConfig's light_* defaults). So each track's (cx, cy, size) gets a
     second, slower One-Euro filter (still faces: hard smoothing; moving faces: the cutoff rises with
     speed, so the light keeps up, about a quarter of a second behind at half a frame width per second).
+    The size rises its cutoff less with its speed (FaceConfig.light_size_beta): its jitter is what made the
+    light breathe most, and real changes of a face's size are slow.
     """
 
-    def __init__(self, min_cutoff: float, beta: float, fps: float):
-        self.min_cutoff, self.beta, self.fps = min_cutoff, beta, fps
+    def __init__(self, min_cutoff: float, beta: float, fps: float, size_beta: float | None = None):
+        """size_beta: the size's own beta (default: beta); the place (cx, cy) takes beta."""
+        self.min_cutoff, self.fps = min_cutoff, fps
+        self.beta = np.array([beta, beta, beta if size_beta is None else size_beta])
         self.reset()
 
     def reset(self) -> None:

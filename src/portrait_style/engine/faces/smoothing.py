@@ -24,8 +24,9 @@ class OneEuroFilter:
     (units of the signal per second): higher = less lag. d_cutoff: cutoff for the speed estimate.
     """
 
-    def __init__(self, min_cutoff: float = 1.0, beta: float = 0.05, d_cutoff: float = 1.0):
-        if min_cutoff <= 0 or d_cutoff <= 0 or beta < 0:
+    def __init__(self, min_cutoff: float = 1.0, beta: float | np.ndarray = 0.05, d_cutoff: float = 1.0):
+        """beta: one for every element, or an array of the signal's shape (each element its own)."""
+        if min_cutoff <= 0 or d_cutoff <= 0 or np.any(np.asarray(beta) < 0):
             raise ValueError("One-Euro filter needs min_cutoff > 0, d_cutoff > 0 and beta >= 0")
         self.min_cutoff, self.beta, self.d_cutoff = min_cutoff, beta, d_cutoff
         self.reset()
