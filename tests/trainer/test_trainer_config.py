@@ -87,19 +87,20 @@ def test_the_auto_preset_is_chosen_from_the_style_photos():
 
     asked = []
 
-    def still(preset):  # what look/still.py would say of the one still
+    def kind(preset):  # what look/auto_preset.py would say of the style photos
         return lambda: asked.append(preset) or preset
 
     look = replace(BASE, family="look")
-    assert resolve(look, 96, still("grade")).look_preset == "matched" and not asked  # a set: not asked
-    one = resolve(look, 1, still("portraits"))
+    one = resolve(look, 1, kind("portraits"))
     assert one.look_preset == "portraits" and one.look_regions == LOOK_PRESETS["portraits"]["look_regions"]
-    assert resolve(look, 1, still("grade")).look_preset == "grade"
+    assert resolve(look, 96, kind("grade")).look_preset == "grade"
+    assert resolve(look, 96).look_preset == "matched"  # nothing to ask: the sets taken as alike
     asked.clear()
-    assert resolve(replace(look, look_preset="matched"), 1, still("grade")).look_preset == "matched"
-    assert not asked  # a preset given is kept
+    assert resolve(replace(look, look_preset="matched"), 1, kind("grade")).look_preset == "matched"
+    assert resolve(replace(BASE, family="generator"), 1, kind("grade")).look_preset == "auto"
+    assert not asked  # a preset given is kept; a generator has none
     with pytest.raises(InputError, match="look_regions needs look_faces"):  # the flags checked with it
-        resolve(replace(look, look_faces=False), 1, still("portraits"))
+        resolve(replace(look, look_faces=False), 1, kind("portraits"))
 
 
 def test_an_unknown_look_preset_is_one_line():

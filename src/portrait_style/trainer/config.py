@@ -57,11 +57,11 @@ LOOK_PRESETS = {
         "look_local": False, "look_zones": 1, "look_levels": False,
     },
 }  # fmt: skip
-# The default: the preset is chosen from the style photos when training starts (`resolve`): a set of
-# them -> "matched"; one still -> look/still.py (a graded frame of the content's own shot: "matched";
-# else "portraits" when a face is in it, "grade" when none is). One portrait of someone else fitted as
-# "matched" turned the content's white shirts and backdrop dark and the faces' shadows purple
-# (2026-11-30, one Congress portrait for 40 London faces).
+# The default: the preset is chosen from the style photos when training starts (`resolve`,
+# look/auto_preset.py): "matched" for photos of the content's kind of shot (for one still: a graded frame
+# of the content's own shot), else "portraits" when they show faces and "grade" when not. One portrait
+# of someone else fitted as "matched" turned the content's white shirts and backdrop dark and the faces'
+# shadows purple (2026-11-30, one Congress portrait for 40 London faces).
 AUTO_PRESET = "auto"
 PRESET_NAMES = (AUTO_PRESET, *LOOK_PRESETS)
 
@@ -124,8 +124,8 @@ class TrainConfig:
         "look: what the style photos are, which sets the look_* settings left unset: 'matched' (the same"
         " kind of shot as yours, graded), 'grade' (photos of other people or scenes: a colour grade),"
         " 'portraits' (portraits of other people and backdrops, or one portrait: light on the face, another"
-        " tone behind it); 'auto' (default): 'matched' for a set of style photos or a graded frame of the"
-        " content's own shot, for another still 'portraits' when it shows a face and 'grade' when not",
+        " tone behind it); 'auto' (default): 'matched' when the style photos show your kind of shot (for one"
+        " still: a graded frame of it), else 'portraits' when they show faces and 'grade' when not",
     )
     look_faces: bool | None = _f(
         None, "look: light that follows the faces (detects faces in training and at run time)"
@@ -341,14 +341,14 @@ def validate(cfg: TrainConfig) -> None:
 
 
 def resolve(
-    cfg: TrainConfig, n_style_images: int, still_preset: Callable[[], str] = lambda: "grade"
+    cfg: TrainConfig, n_style_images: int, auto_preset: Callable[[], str] = lambda: "matched"
 ) -> TrainConfig:
     """Fill every None/'auto' that depends on the method or the data; the result is what gets recorded.
 
-    still_preset: the look preset for a single style still (look/still.py), asked only when the look
-    preset is 'auto' and there is one style image; a set of them is 'matched'."""
+    auto_preset: the look preset that fits the style photos (look/auto_preset.py), asked only when the
+    look preset is 'auto'."""
     if cfg.family == "look" and cfg.look_preset == AUTO_PRESET:
-        cfg = replace(cfg, look_preset="matched" if n_style_images > 1 else still_preset())
+        cfg = replace(cfg, look_preset=auto_preset())
         validate(cfg)  # the chosen preset with the flags given (e.g. no faces for portraits' regions)
     cfg = with_family_defaults(cfg)
     method = METHOD_DEFAULTS[cfg.method]

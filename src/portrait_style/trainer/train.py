@@ -197,19 +197,20 @@ def _num_workers(cfg: TrainConfig, info: distributed.Dist) -> int:
 
 
 def _resolve(cfg: TrainConfig, content_paths, style_paths, info: distributed.Dist) -> TrainConfig:
-    """`resolve`, the look preset 'auto' chosen from the style photos (look/still.py) and logged."""
-    from portrait_style.look import still
+    """`resolve`, the look preset 'auto' chosen from the style photos (look/auto_preset.py) and logged."""
+    from portrait_style.look import auto_preset
 
-    why = still.WHY["matched"]
+    why = ""
 
-    def still_preset() -> str:  # asked for one style still only
+    def choose() -> str:
         nonlocal why
         cache = Path(cfg.cache_dir or default_cache_dir())
-        has_face = lambda: still.has_face(style_paths[0], cache, cfg.face_detector)  # noqa: E731
-        preset, why = still.preset_for_still(style_paths[0], content_paths, has_face)
+        preset, why = auto_preset.choose(
+            style_paths, content_paths, lambda path: auto_preset.has_face(path, cache, cfg.face_detector)
+        )
         return preset
 
-    resolved = resolve(cfg, len(style_paths), still_preset)
+    resolved = resolve(cfg, len(style_paths), choose)
     if info.is_main and cfg.family == "look" and resolved.look_preset != cfg.look_preset and why:
         log.info("look preset '%s': %s", resolved.look_preset, why)
     return resolved

@@ -1,0 +1,106 @@
+"""Which look preset fits the style photos (the default preset, `auto`, of trainer/config.py).
+
+Fitting a look matches the content's colours, place by place, to the style photos'. That is right when
+both show the same kind of shot (the same framing and backdrops, people of the same kind: the preset
+'matched', every part) and wrong when they do not, where it copies the style photos' backdrops, clothes
+and people onto the content (halos, blotches). Then the looks that cannot do that fit:
+
+    the content's kind of shot          'matched', every part (tone, place in the frame, local contrast)
+    portraits of other people, backdrops 'portraits', a colour function for the skin, one for the backdrop
+    anything else                        'grade', one colour function for the whole frame
+
+"The same kind of shot" is told by structure, not colour: a grade moves tones and colours but leaves the
+edges where they are. Each style photo's fine detail (log luma minus a blur, at 64 x 64) is correlated
+with every content picture's and the best kept. Measured 2026-11-30, median over the style photos:
+
+    the look benchmark's sets (aligned London portraits and Canada portraits, other people)   0.52
+    London smiling against London neutral (aligned alike)                                      0.47
+    Congress colour / black-and-white, pixabay portraits, webcam stills against London        0.04-0.11
+    London portraits against GRID video frames                                                -0.01
+
+One still needs more: a single portrait of someone else, even aligned alike (0.62 against 39 London
+portraits), gave 'matched' that one person's skin to copy onto everyone (dark blotches around the eyes),
+while a graded frame of the content's own shot ("make my video look like this frame") correlates almost
+fully with the frame it came from (GRID frames against 30 frames of their clip, teal-orange-film grade:
+0.970-0.995, also for frames not among the 30). Learning from such a GRID still (300 steps, scored
+against the true grade on five later frames): 'matched' 34.9 dB, 'portraits' 26.9, 'grade' 23.7,
+untouched 19.7.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from portrait_style.look.data import has_face
+from portrait_style.trainer.images import read_rgb
+
+__all__ = ["WHY", "choose", "detail_match", "has_face"]
+
+SAME_KIND = 0.25  # median detail correlation from which a set of style photos is the content's kind of shot
+SAME_SHOT = 0.8  # the same for one still: a graded frame of the content's own shot
+SIZE = 64  # side the pictures are compared at
+MOST_STYLE, MOST_CONTENT = 32, 128  # pictures compared at most (spread over each set)
+FACE_CHECKS = 8  # style photos looked at for faces at most; 'portraits' when half of them show one
+
+WHY = {
+    "matched": "style photos of the content's kind of shot (detail correlation {:.2f})",
+    "portraits": "portraits of other people or before other backdrops (detail correlation with the content"
+    " {:.2f}): their light on the faces, their tone behind them; give --look-preset matched for every part",
+    "grade": "pictures of other scenes, without faces (detail correlation with the content {:.2f}): their"
+    " colours as a grade; give --look-preset matched for every part",
+}
+
+
+def choose(style: list[Path], content: list[Path], has_face: Callable[[Path], bool]) -> tuple[str, str]:
+    """(preset, why in words) for the style photos and the content pictures; `has_face(path)` tells
+    whether a style photo shows a face (asked only when they are not of the content's kind of shot). An
+    unreadable single still gives ('grade', ''): loading it says what is wrong."""
+    if len(style) == 1 and read_rgb(style[0]) is None:
+        return "grade", ""
+    match = detail_match(style, content)
+    if match >= (SAME_SHOT if len(style) == 1 else SAME_KIND):
+        return "matched", WHY["matched"].format(match)
+    looked = _spread(style, FACE_CHECKS)
+    preset = "portraits" if 2 * sum(map(has_face, looked)) >= len(looked) else "grade"
+    return preset, WHY[preset].format(match)
+
+
+def detail_match(style: list[Path], content: list[Path]) -> float:
+    """The median over the style pictures of the highest correlation of one's fine detail with a content
+    picture's (-1..1; 0 when none can be read)."""
+    ours = _details(_spread(style, MOST_STYLE))
+    theirs = _details(_spread(content, MOST_CONTENT))
+    if not len(ours) or not len(theirs):
+        return 0.0
+    return float(np.median((ours @ theirs.T).max(1)))
+
+
+def _spread(paths: list[Path], most: int) -> list[Path]:
+    """At most `most` of `paths`, evenly spread over them."""
+    picks = np.linspace(0, len(paths) - 1, min(most, len(paths))).round().astype(int)
+    return [paths[i] for i in picks]
+
+
+def _details(paths: list[Path]) -> np.ndarray:
+    """[n, SIZE * SIZE]: `_detail` of each readable, not flat picture."""
+    rows = [d for d in map(_detail, paths) if d is not None]
+    return np.stack(rows) if rows else np.zeros((0, SIZE * SIZE), np.float32)
+
+
+def _detail(path: Path) -> np.ndarray | None:
+    """Log luma minus its blur at SIZE x SIZE, flattened, unit length (None for an unreadable or flat
+    picture)."""
+    image = read_rgb(path)
+    if image is None:
+        return None
+    grey = cv2.cvtColor(cv2.resize(image, (SIZE, SIZE), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
+    # in log: a gain (white balance, a vignette) becomes an offset the blur takes away, a gamma a factor
+    grey = np.log(grey.astype(np.float32) + 12.0)
+    detail = grey - cv2.GaussianBlur(grey, (0, 0), 2.0)
+    detail -= detail.mean()
+    norm = float(np.linalg.norm(detail))
+    return (detail / norm).ravel() if norm > 1e-2 else None
