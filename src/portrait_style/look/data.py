@@ -71,10 +71,16 @@ def load_frames(
     return FrameSet(role, source, batch, table, len(paths), bad)
 
 
-def has_face(path: Path, cache_dir: Path, detector: str = "auto") -> bool:
-    """Whether the image at `path` shows a face (False when it cannot be read)."""
-    image = read_rgb(path)
-    return image is not None and bool(_face_finder(cache_dir, detector)(path, image)[:, 3].max() > 0)
+def face_checker(cache_dir: Path, detector: str = "auto") -> Callable[[Path], bool]:
+    """path -> whether the image there shows a face (False when it cannot be read); one detector for
+    every call, the answers cached like the training's face tables."""
+    find = _face_finder(cache_dir, detector)
+
+    def has_face(path: Path) -> bool:
+        image = read_rgb(path)
+        return image is not None and bool(find(path, image)[:, 3].max() > 0)
+
+    return has_face
 
 
 def _face_finder(cache_dir: Path, detector_name: str):

@@ -204,10 +204,8 @@ def _resolve(cfg: TrainConfig, content_paths, style_paths, info: distributed.Dis
 
     def choose() -> str:
         nonlocal why
-        cache = Path(cfg.cache_dir or default_cache_dir())
-        preset, why = auto_preset.choose(
-            style_paths, content_paths, lambda path: auto_preset.has_face(path, cache, cfg.face_detector)
-        )
+        has_face = auto_preset.face_checker(Path(cfg.cache_dir or default_cache_dir()), cfg.face_detector)
+        preset, why = auto_preset.choose(style_paths, content_paths, has_face)
         return preset
 
     resolved = resolve(cfg, len(style_paths), choose)
