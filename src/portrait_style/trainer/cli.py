@@ -13,10 +13,11 @@ from dataclasses import MISSING, fields
 from pathlib import Path
 
 from portrait_style import options
-from portrait_style.trainer.config import TrainConfig, from_dict, load_toml
+from portrait_style.trainer.config import FAMILIES, PRESET_NAMES, TrainConfig, from_dict, load_toml
 
 CHOICES = {
-    "family": ("look", "generator"),
+    "family": FAMILIES,
+    "look_preset": PRESET_NAMES,
     "mode": options.MODES,
     "method": ("cut", "fastcut"),
     "gan_loss": ("lsgan", "hinge"),
