@@ -77,8 +77,10 @@ def test_a_set_of_the_content_kind_of_shot_is_matched_and_other_sets_are_not(tmp
     looked = []
     assert auto_preset.choose(same_kind, content, lambda p: looked.append(p) or True)[0] == "matched"
     assert not looked
-    faces = {p: i % 2 == 0 for i, p in enumerate(others)}  # half of them show a face
-    assert auto_preset.choose(others, content, faces.__getitem__)[0] == "portraits"
+    faces = {p: i % 2 == 0 for i, p in enumerate(others)} | {p: p == content[0] for p in content}
+    assert auto_preset.choose(others, content, faces.__getitem__)[0] == "portraits"  # half, and one
+    faces[content[0]] = False  # no face in the content: its skin has no statistics to start from
+    assert auto_preset.choose(others, content, faces.__getitem__)[0] == "grade"
     assert auto_preset.choose(others, content, lambda p: False)[0] == "grade"
 
 

@@ -5,9 +5,10 @@ both show the same kind of shot (the same framing and backdrops, people of the s
 'matched', every part) and wrong when they do not, where it copies the style photos' backdrops, clothes
 and people onto the content (halos, blotches). Then the looks that cannot do that fit:
 
-    the content's kind of shot          'matched', every part (tone, place in the frame, local contrast)
-    portraits of other people, backdrops 'portraits', a colour function for the skin, one for the backdrop
-    anything else                        'grade', one colour function for the whole frame
+    the content's kind of shot             'matched', every part (tone, place in the frame, local contrast)
+    portraits of other people or backdrops  'portraits', a colour function for the skin, one for the
+    (faces in the content too)              backdrop
+    anything else                          'grade', one colour function for the whole frame
 
 "The same kind of shot" is told by structure, not colour: a grade moves tones and colours but leaves the
 edges where they are. Each style photo's fine detail (log luma minus a blur, at 64 x 64) is correlated
@@ -44,20 +45,21 @@ SAME_KIND = 0.25  # median detail correlation from which a set of style photos i
 SAME_SHOT = 0.8  # the same for one still: a graded frame of the content's own shot
 SIZE = 64  # side the pictures are compared at
 MOST_STYLE, MOST_CONTENT = 32, 128  # pictures compared at most (spread over each set)
-FACE_CHECKS = 8  # style photos looked at for faces at most; 'portraits' when half of them show one
+FACE_CHECKS = 8  # pictures of each set looked at for faces at most: 'portraits' needs faces in half
+# of the style photos and in one of the content pictures (its statistics are taken on and around faces)
 
 WHY = {
     "matched": "style photos of the content's kind of shot (detail correlation {:.2f})",
     "portraits": "portraits of other people or before other backdrops (detail correlation with the content"
     " {:.2f}): their light on the faces, their tone behind them; give --look-preset matched for every part",
-    "grade": "pictures of other scenes, without faces (detail correlation with the content {:.2f}): their"
-    " colours as a grade; give --look-preset matched for every part",
+    "grade": "pictures of other scenes, or no faces on one side (detail correlation with the content"
+    " {:.2f}): their colours as a grade; give --look-preset matched for every part",
 }
 
 
 def choose(style: list[Path], content: list[Path], has_face: Callable[[Path], bool]) -> tuple[str, str]:
     """(preset, why in words) for the style photos and the content pictures; `has_face(path)` tells
-    whether a style photo shows a face (asked only when they are not of the content's kind of shot). An
+    whether a picture shows a face (asked only when they are not of the content's kind of shot). An
     unreadable single still gives ('grade', ''): loading it says what is wrong."""
     if len(style) == 1 and read_rgb(style[0]) is None:
         return "grade", ""
@@ -65,7 +67,10 @@ def choose(style: list[Path], content: list[Path], has_face: Callable[[Path], bo
     if match >= (SAME_SHOT if len(style) == 1 else SAME_KIND):
         return "matched", WHY["matched"].format(match)
     looked = _spread(style, FACE_CHECKS)
-    preset = "portraits" if 2 * sum(map(has_face, looked)) >= len(looked) else "grade"
+    portraits = 2 * sum(map(has_face, looked)) >= len(looked) and any(
+        map(has_face, _spread(content, FACE_CHECKS))
+    )
+    preset = "portraits" if portraits else "grade"
     return preset, WHY[preset].format(match)
 
 
