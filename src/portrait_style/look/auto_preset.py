@@ -11,20 +11,21 @@ and people onto the content (halos, blotches). Then the looks that cannot do tha
     anything else                          'grade', one colour function for the whole frame
 
 "The same kind of shot" is told by structure, not colour: a grade moves tones and colours but leaves the
-edges where they are. Each style photo's fine detail (log luma minus a blur, at 64 x 64) is correlated
-with every content picture's and the best kept. Measured 2026-11-30, median over the style photos:
+edges where they are. Each style photo's fine detail (log luma minus a blur, at 64 x 64, moved by up to
+2 pixels) is correlated with every content picture's and the best kept. Measured 2026-11-30, median
+over the style photos (one-off scripts on the shared data):
 
-    the look benchmark's sets (aligned London portraits and Canada portraits, other people)   0.52
-    London smiling against London neutral (aligned alike)                                      0.47
-    Congress colour / black-and-white, pixabay portraits, webcam stills against London        0.04-0.11
+    the look benchmark's sets (aligned London portraits and Canada portraits, other people)   0.57
+    London smiling against London neutral (the same people, aligned alike)                     0.77
+    Congress colour / black-and-white, Canada, paintings, webcam stills against London        0.08-0.17
     London portraits against GRID video frames                                                -0.01
 
-One still needs more: a single portrait of someone else, even aligned alike (0.62 against 39 London
+One still needs more: a single portrait of someone else, even aligned alike (0.66 against 39 London
 portraits), gave 'matched' that one person's skin to copy onto everyone (dark blotches around the eyes),
 while a graded frame of the content's own shot ("make my video look like this frame") correlates almost
-fully with the frame it came from (GRID frames against 30 frames of their clip, teal-orange-film grade:
-0.970-0.995, also for frames not among the 30). Learning from such a GRID still (300 steps, scored
-against the true grade on five later frames): 'matched' 34.9 dB, 'portraits' 26.9, 'grade' 23.7,
+fully with a frame near it (GRID frames against 30 frames of their clip, teal-orange-film grade:
+0.970-0.995 unmoved, also for frames not among the 30). Learning from such a GRID still (300 steps,
+scored against the true grade on five later frames): 'matched' 34.9 dB, 'portraits' 26.9, 'grade' 23.7,
 untouched 19.7.
 """
 
@@ -44,6 +45,11 @@ __all__ = ["WHY", "choose", "detail_match", "face_checker"]
 SAME_KIND = 0.25  # median detail correlation from which a set of style photos is the content's kind of shot
 SAME_SHOT = 0.8  # the same for one still: a graded frame of the content's own shot
 SIZE = 64  # side the pictures are compared at
+# each style photo is also compared moved by up to SHIFT pixels each way (at SIZE): a hand-held camera or
+# a moving speaker shifts a shot's frames. A teal-graded GRID frame moved 5 / 10 / 20 pixels (of 360)
+# against its plain self: 0.52 / 0.08 / -0.19 unmoved, 0.955 / 0.926 / 0.17 with SHIFT 2; the other
+# pictures' correlations rose by 0.01-0.06 (webcam stills against London 0.11 -> 0.17; 4 pixels: 0.21)
+SHIFT = 2
 MOST_STYLE, MOST_CONTENT = 32, 128  # pictures compared at most (spread over each set)
 FACE_CHECKS = 8  # pictures of each set looked at for faces at most: 'portraits' needs faces in half
 # of the style photos and in one of the content pictures (its statistics are taken on and around faces)
@@ -75,13 +81,18 @@ def choose(style: list[Path], content: list[Path], has_face: Callable[[Path], bo
 
 
 def detail_match(style: list[Path], content: list[Path]) -> float:
-    """The median over the style pictures of the highest correlation of one's fine detail with a content
-    picture's (-1..1; 0 when none can be read)."""
-    ours = _details(_spread(style, MOST_STYLE))
-    theirs = _details(_spread(content, MOST_CONTENT))
-    if not len(ours) or not len(theirs):
+    """The median over the style pictures of the highest correlation of one's fine detail, moved by up
+    to SHIFT pixels, with a content picture's (-1..1; 0 when none can be read)."""
+    ours = _details(_spread(style, MOST_STYLE)).reshape(-1, SIZE, SIZE)
+    theirs = _details(_spread(content, MOST_CONTENT)).T
+    if not len(ours) or not theirs.shape[1]:
         return 0.0
-    return float(np.median((ours @ theirs.T).max(1)))
+    best = np.full(len(ours), -1.0, np.float32)
+    for dy in range(-SHIFT, SHIFT + 1):
+        for dx in range(-SHIFT, SHIFT + 1):
+            moved = np.roll(ours, (dy, dx), axis=(1, 2)).reshape(len(ours), -1)
+            best = np.maximum(best, (moved @ theirs).max(1))
+    return float(np.median(best))
 
 
 def _spread(paths: list[Path], most: int) -> list[Path]:
