@@ -80,8 +80,10 @@ def test_a_set_of_the_content_kind_of_shot_is_matched_and_other_sets_are_not(tmp
     faces = {p: i % 2 == 0 for i, p in enumerate(others)} | {p: p == content[0] for p in content}
     assert auto_preset.choose(others, content, faces.__getitem__)[0] == "portraits"  # half, and one
     faces[content[0]] = False  # no face in the content: its skin has no statistics to start from
-    assert auto_preset.choose(others, content, faces.__getitem__)[0] == "grade"
-    assert auto_preset.choose(others, content, lambda p: False)[0] == "grade"
+    preset, why = auto_preset.choose(others, content, faces.__getitem__)
+    assert preset == "matched" and "not portraits of other people" in why  # a set: its kind untold
+    assert auto_preset.choose(others, content, lambda p: False)[0] == "matched"
+    assert auto_preset.choose(others[:1], content, lambda p: False)[0] == "grade"  # one picture of it
 
 
 def test_unreadable_pictures_match_nothing(tmp_path: Path):

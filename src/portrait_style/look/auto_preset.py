@@ -8,7 +8,9 @@ and people onto the content (halos, blotches). Then the looks that cannot do tha
     the content's kind of shot             'matched', every part (tone, place in the frame, local contrast)
     portraits of other people or backdrops  'portraits', a colour function for the skin, one for the
     (faces in the content too)              backdrop
-    anything else                          'grade', one colour function for the whole frame
+    one picture of anything else           'grade', one colour function for the whole frame
+    a set of anything else                 'matched' (what a set of photos is cannot be told from this:
+                                           textures, scenes or the same kind of shot framed otherwise)
 
 "The same kind of shot" is told by structure, not colour: a grade moves tones and colours but leaves the
 edges where they are. Each style photo's fine detail (log luma minus a blur, at 64 x 64, moved by up to
@@ -56,10 +58,13 @@ FACE_CHECKS = 8  # pictures of each set looked at for faces at most: 'portraits'
 
 WHY = {
     "matched": "style photos of the content's kind of shot (detail correlation {:.2f})",
+    "matched-set": "style photos not lined up with the content and not portraits of other people"
+    " (detail correlation {:.2f}): every part, as for a set of the content's kind; give --look-preset grade"
+    " for their colours alone",
     "portraits": "portraits of other people or before other backdrops (detail correlation with the content"
     " {:.2f}): their light on the faces, their tone behind them; give --look-preset matched for every part",
-    "grade": "pictures of other scenes, or no faces on one side (detail correlation with the content"
-    " {:.2f}): their colours as a grade; give --look-preset matched for every part",
+    "grade": "one picture of another scene, or no faces on one side (detail correlation with the content"
+    " {:.2f}): its colours as a grade; give --look-preset matched for every part",
 }
 
 
@@ -76,8 +81,11 @@ def choose(style: list[Path], content: list[Path], has_face: Callable[[Path], bo
     portraits = 2 * sum(map(has_face, looked)) >= len(looked) and any(
         map(has_face, _spread(content, FACE_CHECKS))
     )
-    preset = "portraits" if portraits else "grade"
-    return preset, WHY[preset].format(match)
+    if portraits:
+        return "portraits", WHY["portraits"].format(match)
+    if len(style) > 1:  # a set whose kind its pictures do not tell: every part, as before 'auto'
+        return "matched", WHY["matched-set"].format(match)
+    return "grade", WHY["grade"].format(match)
 
 
 def detail_match(style: list[Path], content: list[Path]) -> float:

@@ -59,9 +59,10 @@ LOOK_PRESETS = {
 }  # fmt: skip
 # The default: the preset is chosen from the style photos when training starts (`resolve`,
 # look/auto_preset.py): "matched" for photos of the content's kind of shot (for one still: a graded frame
-# of the content's own shot), else "portraits" when both sides show faces, "grade" when not. One portrait
-# of someone else fitted as "matched" turned the content's white shirts and backdrop dark and the faces'
-# shadows purple (2026-11-30, one Congress portrait for 40 London faces).
+# of the content's own shot), else "portraits" when both sides show faces; else "matched" for a set,
+# "grade" for one still. One portrait of someone else fitted as "matched" turned the content's white
+# shirts and backdrop dark and the faces' shadows purple (2026-11-30, one Congress portrait for 40
+# London faces).
 AUTO_PRESET = "auto"
 PRESET_NAMES = (AUTO_PRESET, *LOOK_PRESETS)
 
@@ -125,7 +126,8 @@ class TrainConfig:
         " kind of shot as yours, graded), 'grade' (photos of other people or scenes: a colour grade),"
         " 'portraits' (portraits of other people and backdrops, or one portrait: light on the face, another"
         " tone behind it); 'auto' (default): 'matched' when the style photos show your kind of shot (for one"
-        " still: a graded frame of it), else 'portraits' when both sides show faces and 'grade' when not",
+        " still: a graded frame of it), else 'portraits' when both sides show faces, else 'matched' for a set"
+        " and 'grade' for one still",
     )
     look_faces: bool | None = _f(
         None, "look: light that follows the faces (detects faces in training and at run time)"
