@@ -39,10 +39,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from portrait_style.look.data import face_checker
 from portrait_style.trainer.images import read_rgb
-
-__all__ = ["WHY", "choose", "detail_match", "face_checker"]
 
 SAME_KIND = 0.25  # median detail correlation from which a set of style photos is the content's kind of shot
 SAME_SHOT = 0.8  # the same for one still: a graded frame of the content's own shot

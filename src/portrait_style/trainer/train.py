@@ -199,12 +199,13 @@ def _num_workers(cfg: TrainConfig, info: distributed.Dist) -> int:
 def _resolve(cfg: TrainConfig, content_paths, style_paths, info: distributed.Dist) -> TrainConfig:
     """`resolve`, the look preset 'auto' chosen from the style photos (look/auto_preset.py) and logged."""
     from portrait_style.look import auto_preset
+    from portrait_style.look.data import face_checker
 
     why = ""
 
     def choose() -> str:
         nonlocal why
-        has_face = auto_preset.face_checker(Path(cfg.cache_dir or default_cache_dir()), cfg.face_detector)
+        has_face = face_checker(Path(cfg.cache_dir or default_cache_dir()), cfg.face_detector)
         preset, why = auto_preset.choose(style_paths, content_paths, has_face)
         return preset
 
