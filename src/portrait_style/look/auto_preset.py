@@ -19,8 +19,8 @@ over the style photos (one-off scripts on the shared data):
 
     the look benchmark's sets (aligned London portraits and Canada portraits, other people)   0.57
     London smiling against London neutral (the same people, aligned alike)                     0.77
-    Congress colour / black-and-white, Canada, paintings, webcam stills against London        0.08-0.17
-    London portraits against GRID video frames                                                -0.01
+    Congress colour / black-and-white, Canada, pixabay, paintings, webcam stills, London      0.08-0.17
+    London portraits against GRID video frames                                                 0.04
 
 One still needs more: a single portrait of someone else, even aligned alike (0.66 against 39 London
 portraits), gave 'matched' that one person's skin to copy onto everyone (dark blotches around the eyes),

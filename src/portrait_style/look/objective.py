@@ -181,11 +181,11 @@ def band_slack(content: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
     A set of one image (a single reference still) has no spread of its own to measure: the other set's
     stands in for it (how far one photo's contrast lies from its kind's by chance); with one image on
     both sides there is nothing to measure and no slack."""
-    var_c, var_s = _spread(content, style), _spread(style, content)
+    var_c, var_s = _band_variance(content, style), _band_variance(style, content)
     return 2.0 * (var_c / len(content) + var_s / len(style)).sqrt()
 
 
-def _spread(images: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
+def _band_variance(images: torch.Tensor, others: torch.Tensor) -> torch.Tensor:
     """The variance of each band across `images` [N, len(BANDS)]; `others`' when N < 2; 0 if both are."""
     for rows in (images, others):
         if len(rows) >= 2:
