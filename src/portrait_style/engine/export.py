@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from portrait_style.engine.style_meta import weights_digest
 from portrait_style.errors import OutputError
 from portrait_style.fileutil import atomic_path
+from portrait_style.look.cpu_graph import VERSION as CPU_GRAPH_VERSION
 
 if TYPE_CHECKING:
     import torch
@@ -163,7 +164,7 @@ def cached_onnx(
     if cpu_kernels and precision != "fp32":
         raise ValueError("the CPU kernels' graph is an FP32 graph")
     digest = weights_digest(style_path)
-    tag = "-cpu" if cpu_kernels else "" if precision == "fp32" else f"-{precision}"
+    tag = f"-cpu{CPU_GRAPH_VERSION}" if cpu_kernels else "" if precision == "fp32" else f"-{precision}"
     keep: tuple[str, ...] = ()
     if precision == "fp16":
         keep = read_keep_fp32(style_path) if keep_fp32 is None else tuple(dict.fromkeys(keep_fp32))
