@@ -86,9 +86,41 @@ def cpu_graph(model):
             numpy_helper.from_array(np.array([-1], np.int64), _ANY),
         ]
     )
+    _tidy(graph)
     model.opset_import.append(helper.make_opsetid(ORT_DOMAIN, 1))
     onnx.checker.check_model(model)
     return model
+
+
+def _tidy(graph) -> None:
+    """Drop the nodes and constants nothing reads any more (the replaced steps' bounds and axes) and
+    the exporter's shape hints (some name outputs that now have another shape): ONNX Runtime would warn
+    about each of them whenever it loads the graph."""
+    del graph.value_info[:]
+    while True:
+        read = {o.name for o in graph.output}.union(*(_reads(node) for node in graph.node))
+        dead = [node for node in graph.node if not read.intersection(node.output)]
+        if not dead:
+            break
+        for node in dead:
+            graph.node.remove(node)
+    kept = [init for init in graph.initializer if init.name in read]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+
+
+def _reads(node) -> set[str]:
+    """The names a node reads, those its subgraphs (an If's branches, a Scan's body) read included."""
+    from onnx import helper
+
+    names = set(node.input)
+    for attribute in node.attribute:
+        value = helper.get_attribute_value(attribute)
+        for sub in value if isinstance(value, list) else [value]:
+            if hasattr(sub, "node"):  # a GraphProto
+                for inner in sub.node:
+                    names |= _reads(inner)
+    return names
 
 
 def _the_only_add(graph, scaled: str, rounded: str):
