@@ -32,7 +32,7 @@ OPSET = 18
 INPUT_NAME = "image"
 FACES_NAME = "faces"  # face tables, for looks whose light follows the faces (engine/faces/geometry.py)
 OUTPUT_NAME = "styled"
-EXPORTER_VERSION = 7  # bump when the exported graph changes for the same weights (7: lattice for fixed looks)
+EXPORTER_VERSION = 8  # bump when the exported graph changes for the same weights (8: lattice of intercepts)
 
 
 def export_onnx(model: torch.nn.Module, path: str | os.PathLike, opset: int = OPSET) -> Path:

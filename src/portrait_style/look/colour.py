@@ -128,12 +128,16 @@ def image_base(n: int, device) -> torch.Tensor:
 
 
 def lattice_table(regions: list, luma: torch.Tensor) -> torch.Tensor:
-    """[L, L, L, 6 * len(regions)], L = LATTICE: each region's colour and slope (as `lookup` gives
-    them) at a lattice of block colours, for a look that is not adaptive (`regions`: each region's
-    functions for one image). Each lattice point is a table sample, so what is read is exactly its
-    own value."""
+    """[L, L, L, 6 * len(regions)], L = LATTICE: each region's intercept and slope at a lattice of block
+    colours mu, for a look that is not adaptive (`regions`: each region's functions for one image):
+    colour(mu) + slope * (x - mu) = intercept + slope * x, with colour and slope as `lookup` gives them.
+    Each lattice point is a table sample, so what is read is exactly its own value."""
     levels = (torch.arange(LATTICE, device=luma.device) * ((LUT_SIZE - 1) / (LATTICE - 1))).round()
     grid = torch.stack(torch.meshgrid(levels, levels, levels, indexing="ij"), -1)
     index = grid.view(1, LATTICE * LATTICE, LATTICE, 3).to(torch.int64)
-    parts = [part for weights in regions for part in lookup(index, weights, luma, shared=True)]
+    mu = index.to(luma.dtype) * (255.0 / (LUT_SIZE - 1))  # the points in levels
+    parts = []
+    for weights in regions:
+        value, slope = lookup(index, weights, luma, shared=True)
+        parts += [value - slope * mu, slope]
     return torch.cat(parts, -1).view(LATTICE, LATTICE, LATTICE, -1)

@@ -75,6 +75,15 @@ def _zero_linear(cin: int, cout: int) -> nn.Linear:
     return layer
 
 
+def _times(gain, x: torch.Tensor) -> torch.Tensor:
+    """gain * x, no node for the 1.0 of a look without the grid's gain (a pass over 130 k blocks)."""
+    return x if isinstance(gain, float) and gain == 1.0 else gain * x
+
+
+def _plus(x: torch.Tensor, shift) -> torch.Tensor:
+    return x if isinstance(shift, float) and shift == 0.0 else x + shift
+
+
 class LookNet(nn.Module):
     def __init__(
         self,
@@ -252,7 +261,13 @@ class LookNet(nn.Module):
         return grey + sat * (eye - grey)
 
     def _lattice_table(self) -> torch.Tensor:
-        return colour.lattice_table(self._colour_weights(None, 1), self.luma)
+        """[L, L, L, 6 * regions]: per region (intercept, slope), the face's as its difference from the
+        background's (`_lattice_maps` blends them with one multiply-add each)."""
+        table = colour.lattice_table(self._colour_weights(None, 1), self.luma)
+        if not self.regions:
+            return table
+        face, background = table.split(6, dim=-1)
+        return torch.cat([face - background, background], -1)
 
     def _lattice(self) -> torch.Tensor:
         """`colour.lattice_table`, made once and kept while the weights stay as they are; in an export it is
@@ -266,24 +281,33 @@ class LookNet(nn.Module):
                 self._lattice_cache, self._lattice_key = self._lattice_table(), key
         return self._lattice_cache
 
-    def _colours(self, means: torch.Tensor, q: torch.Tensor, delta, lattice: bool, stretch):
-        """The expansion point mu of each block (levels) and each region's (colour, slope) there.
+    def _lattice_maps(self, means: torch.Tensor, faces: torch.Tensor | None):
+        """A look that is not adaptive, deployed: each block's intercept and slope (colour = intercept +
+        slope * x about the block), its colour rounded to the LATTICE^3 table and every region read in
+        one lookup, instead of a lookup per channel, value, slope and region and the mix and toning per
+        region: measured at 1080p through ONNX Runtime, `studio` (two regions) 28.6 -> 22.1 ms in one
+        run; 57-59 dB from the exact evaluation on portraits (at most 5-9 levels at a few pixels of hard
+        edges), a little more flicker where curves bend hard. The expansion point, the lattice point, is
+        folded into the table (the intercept), and the face region is stored as its difference from the
+        background: no per-block work for either (1080p, two interleaved runs in a slow phase: `studio`
+        0.2 and 0.6 ms less, `high-key` 1.0 and 0.4, `mono` 0.7 and 1.5; the same frames within one
+        level at 1e-5 of the pixels).
 
-        lattice (a look that is not adaptive, deployed): the block colour rounded to the LATTICE^3
-        table and all regions read in one lookup, instead of a lookup per channel, value, slope and
-        region and the mix and toning per region: measured at 1080p through ONNX Runtime, `studio` (two
-        regions) 28.6 -> 22.1 ms in one run; 57-59 dB from the exact evaluation on portraits (at most
-        5-9 levels at a few pixels of hard edges), a little more flicker where curves bend hard.
+        means: the block means in table rows."""
+        point = table_rows(means * ((LATTICE - 1) / (LUT_SIZE - 1)), LATTICE).to(torch.int64)
+        values = self._lattice()[point[..., 0], point[..., 1], point[..., 2]].split(3, dim=-1)
+        if not self.regions:
+            return values
+        d_intercept, d_slope, intercept, slope = values
+        w = self._face_weight(faces, intercept)
+        return intercept + w * d_intercept, slope + w * d_slope
+
+    def _colours(self, means: torch.Tensor, q: torch.Tensor, delta, stretch):
+        """The expansion point mu of each block (levels) and each region's (colour, slope) there.
 
         means: the block means in table rows; q: the same rounded to table rows (float32); stretch: each
         image's levels stretch (look/levels.py), folded into its colour functions, or None."""
         n = means.shape[0]
-        if lattice and stretch is None:
-            point = table_rows(means * ((LATTICE - 1) / (LUT_SIZE - 1)), LATTICE)
-            mu = (point * ((LUT_SIZE - 1) / (LATTICE - 1))).round() * (255.0 / (LUT_SIZE - 1))
-            i = point.to(torch.int64)
-            values = self._lattice()[i[..., 0], i[..., 1], i[..., 2]].split(3, dim=-1)
-            return mu.to(means.dtype), list(zip(values[0::2], values[1::2], strict=True))
         index = q.to(torch.int64)  # GatherElements' index (torch.gather takes no int32)
         shared = not self.adaptive and stretch is None  # the same functions for every frame
         weights = self._colour_weights(delta, 1 if shared else n)
@@ -308,7 +332,11 @@ class LookNet(nn.Module):
             cells = stretched_cells(*cells, *stretch)
         gain, shift, h = self._grid_coefficients(rows_q, cells, faces)
         delta = self.adapt(h) if self.adaptive else None  # this image's adaptation, once
-        mu, regions = self._colours(means, q, delta, lattice and not self.adaptive, stretch)
+        chroma = self._chroma_mix(delta) if self.chroma else None
+        if lattice and not self.adaptive and stretch is None:
+            intercept, slope = self._lattice_maps(means, faces)
+            return _times(gain, slope), _plus(_times(gain, intercept), shift), chroma
+        mu, regions = self._colours(means, q, delta, stretch)
         colour, slope = regions[0]
         if self.regions:  # background colour function where the faces' field fades
             w = self._face_weight(faces, mu)
@@ -316,7 +344,7 @@ class LookNet(nn.Module):
             colour = bg_colour + w * (colour - bg_colour)
             slope = bg_slope + w * (slope - bg_slope)
         s = gain * slope
-        return s, gain * colour + shift - s * mu, (self._chroma_mix(delta) if self.chroma else None)
+        return s, gain * colour + shift - s * mu, chroma
 
     def _look(self, x: torch.Tensor, faces: torch.Tensor | None, lattice: bool = False) -> torch.Tensor:
         """[N, H, W, 3] values 0..255 (float or uint8) -> the look, float 0..255, unclipped, as rows of
