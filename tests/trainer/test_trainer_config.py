@@ -1,4 +1,4 @@
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import pytest
 
@@ -122,3 +122,20 @@ def test_the_preset_reaches_the_command_line(tmp_path):
     assert cfg.look_preset == "portraits" and cfg.look_faces is False and cfg.look_regions is None
     with pytest.raises(InputError, match="look_regions needs look_faces"):
         validate(cfg)  # the preset's regions without the faces it needs: said before any work
+
+
+def test_each_flag_says_its_default_once():
+    """A default that depends on other settings is said in the flag's own help; a look_* setting left
+    unset takes its value from the look preset, which is what --help says (not 'None')."""
+    import argparse
+
+    from portrait_style.trainer.cli import configure_parser
+
+    parser = argparse.ArgumentParser()
+    configure_parser(parser)
+    settings = {f.name for f in fields(TrainConfig)}
+    for action in parser._actions:
+        if action.dest in settings:
+            assert action.help.count("(default") == 1, action.help
+            if action.dest.startswith("look_") and action.dest not in ("look_preset",):
+                assert "None" not in action.help, action.help

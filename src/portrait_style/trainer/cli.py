@@ -51,11 +51,11 @@ def configure_parser(p: argparse.ArgumentParser) -> None:
 def _add_flag(group, f) -> None:
     kind = f.type.replace(" | None", "")
     default = None if f.default is MISSING else f.default
-    kwargs = {
-        "dest": f.name,
-        "default": argparse.SUPPRESS,
-        "help": f"{f.metadata['help']} (default: {default})",
-    }
+    text = f.metadata["help"]
+    if "(default" not in text:  # a default that depends on other settings is said in the help itself
+        preset = default is None and f.name.startswith("look_")
+        text += " (default: the look preset's)" if preset else f" (default: {default})"
+    kwargs = {"dest": f.name, "default": argparse.SUPPRESS, "help": text}
     flag = "--" + f.name.replace("_", "-")
     if kind == "bool":
         group.add_argument(flag, action=argparse.BooleanOptionalAction, **kwargs)
