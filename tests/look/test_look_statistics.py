@@ -113,6 +113,22 @@ def test_a_close_up_still_gives_its_backdrop_from_the_pixels_farthest_from_the_f
     assert out[:, :6, :6].mean() < 110  # the light backdrop (200) taken towards the still's dark one
 
 
+def test_tones_the_content_does_not_show_keep_their_distance():
+    """A region fitted on a narrow bright backdrop (content 0.70-0.90, style 0.40-0.60) takes the tones
+    in between across, and continues with slope 1 beyond them: dark hair in that region stays dark
+    instead of being lifted to the style backdrop's darkest tone (a haze round every head)."""
+    from portrait_style.look.init import _tone_curve
+
+    gen = torch.Generator().manual_seed(0)
+    content = 0.7 + 0.2 * torch.rand(20_000, generator=gen, dtype=torch.float64)
+    style = 0.4 + 0.2 * torch.rand(20_000, generator=gen, dtype=torch.float64)
+    curve = _tone_curve(content, style, 11)  # knots at 0, 0.1, ..., 1
+    assert torch.allclose(curve[8], torch.tensor(0.5, dtype=curve.dtype), atol=0.02)  # 0.8 -> 0.5
+    assert curve[1] < 0.0  # 0.1, far below the backdrop: 0.4 - (0.7 - 0.1), not 0.4
+    assert torch.allclose(curve[1:7].diff(), torch.full((5,), 0.1, dtype=curve.dtype), atol=0.01)
+    assert torch.allclose(curve[10], torch.tensor(0.7, dtype=curve.dtype), atol=0.01)  # 0.6 + (1 - 0.9)
+
+
 def test_face_statistics_need_faces():
     content, c_faces = _portraits(2, 32, 1, face=130, backdrop=200)
     c_faces[:, :, 3] = 0  # no face anywhere
