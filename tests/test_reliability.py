@@ -79,6 +79,12 @@ def test_config_checks_cover_face_and_encode_settings():
     options.check_encode_config(EncodeConfig())
     with pytest.raises(options.OptionError, match="max_faces"):
         options.check_face_config(FaceConfig(max_faces=0))
+    with pytest.raises(options.OptionError, match="light_rest must be"):
+        options.check_face_config(FaceConfig(light_rest=(0.0, 0.0)))
+    with pytest.raises(options.OptionError, match="light_rest size must be from 0 to 2; got -0.1"):
+        options.check_face_config(FaceConfig(light_rest=(0.0, 0.0, -0.1)))
+    with pytest.raises(options.OptionError, match="light_fade_s"):
+        options.check_face_config(FaceConfig(light_fade_s=float("inf")))
     with pytest.raises(options.OptionError, match="preset"):
         options.check_encode_config(EncodeConfig(preset="bogus"))
 

@@ -92,8 +92,9 @@ class Stylizer:
         if self.look_faces:
             c = self.face_config
             self.steady_faces = SteadyFaceTables(
-                c.light_min_cutoff, c.light_beta, c.smooth_fps, size_beta=c.light_size_beta
-            )
+                c.light_min_cutoff, c.light_beta, c.smooth_fps, c.light_size_beta,
+                c.light_hold_s, c.light_fade_s, c.light_rest,
+            )  # fmt: skip
 
     @property
     def name(self) -> str:

@@ -48,6 +48,16 @@ class FaceConfig:
     # GRID clips: flicker ratio at most 1.050 (swiz3n) and lbax4n 1.043 with light_beta for the size too;
     # 1.047 and 1.010 at 0.3 (swiz3n with one fixed table: 1.038)
     light_size_beta: float = 0.3
+    # faces that come and go: a face the detector loses keeps its light where it was for light_hold_s,
+    # then the light fades out over light_fade_s; a new face's light fades in over light_fade_s. With no
+    # face lit the light rests on light_rest (cx, cy, size as in a face table: a portrait's usual face;
+    # size 0: none). Without them, `studio` turned frames whose face the detector missed almost black
+    # (its backdrop function everywhere) and back in one frame (Tears of Steel, frames 223-225). The
+    # usual face, detected (2026-11-30): London portraits (0.00, -0.03, 0.44), webcam portraits (0.00,
+    # -0.03, 0.49), Congress (-0.03, -0.04, 0.57), GRID's first frames (-0.02, 0.19, 0.53)
+    light_hold_s: float = 1.0
+    light_fade_s: float = 0.5
+    light_rest: tuple[float, float, float] = (0.0, 0.0, 0.45)
     feather: float = 0.18  # width of the soft blend band, as a fraction of the crop side
     color_match: bool = True  # pull the crop's border colour to the frame's so no seam shows
     detector_threads: int = 1  # ONNX Runtime threads for MTCNN: the generator needs the other cores

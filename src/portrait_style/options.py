@@ -93,6 +93,12 @@ def check_face_config(cfg, prefix: str = "") -> None:
     check_float(f"{prefix}light_min_cutoff", cfg.light_min_cutoff, 1e-3, 100.0)
     check_float(f"{prefix}light_beta", cfg.light_beta, 0.0, 1e3)
     check_float(f"{prefix}light_size_beta", cfg.light_size_beta, 0.0, 1e3)
+    check_float(f"{prefix}light_hold_s", cfg.light_hold_s, 0.0, 3600.0)
+    check_float(f"{prefix}light_fade_s", cfg.light_fade_s, 0.0, 60.0)
+    if not isinstance(cfg.light_rest, (tuple, list)) or len(cfg.light_rest) != 3:
+        raise OptionError(f"{prefix}light_rest must be (cx, cy, size); got {cfg.light_rest!r}")
+    for name, value, lo, hi in zip(("cx", "cy", "size"), cfg.light_rest, (-1, -1, 0), (1, 1, 2), strict=True):
+        check_float(f"{prefix}light_rest {name}", value, lo, hi)
     check_float(f"{prefix}feather", cfg.feather, 0.0, 0.5)
 
 

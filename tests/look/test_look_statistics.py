@@ -182,11 +182,46 @@ def test_steady_face_tables_calm_jitter_and_follow_a_move():
     assert smooth[20:60, :3].std(0).max() < 0.3 * raw[20:60, :3].std(0).max()  # jitter calmed
     assert abs(smooth[-1, 0] - raw[-20:, 0].mean()) < 0.02  # the light arrived where the face went
     steady([], 720, 1280, t=5.0)
-    assert not steady._filters  # an ended track leaves no state behind
+    assert not steady._lights  # an ended track leaves no state behind
     # the size's own, lower beta: its jitter calmed more than with the place's beta, the place as before
     _, same = _steady_run(SteadyFaceTables(cfg.light_min_cutoff, cfg.light_beta, cfg.smooth_fps))
     assert smooth[20:60, 2].std() < 0.8 * same[20:60, 2].std()
     assert np.array_equal(smooth[:, :2], same[:, :2])
+
+
+def test_face_lights_are_held_and_fade_when_faces_come_and_go():
+    """A face found for a second, lost for two (a detection miss, a turned head), found again as a new
+    track: its light is held, then crossfades with the resting light and back, never snapping on or off;
+    without a hold, a fade and a resting light (the class's defaults), the light goes with the face."""
+    cfg = FaceConfig()
+    box = np.array([590, 240, 690, 380], np.float32)
+
+    def run(steady, frames=150):
+        tables = []
+        for i in range(frames):
+            seen = i < 30 or i >= 90
+            faces = [Face(box=box, score=1.0, track_id=1 if i < 30 else 2)] if seen else []
+            tables.append(steady(faces, 720, 1280, t=i / 30))
+        return np.array(tables)
+
+    lights = SteadyFaceTables(
+        cfg.light_min_cutoff, cfg.light_beta, cfg.smooth_fps, cfg.light_size_beta,
+        cfg.light_hold_s, cfg.light_fade_s, cfg.light_rest,
+    )  # fmt: skip
+    tables = run(lights)
+    on = tables[..., 3].sum(1)
+    assert tables[0, 0, 3] == 1.0  # a face in the first frame: its light on at once
+    assert np.allclose(on, 1.0, atol=1e-5)  # never dark, never doubled
+    assert (tables[30:59, 0, 3] == 1.0).all() and np.allclose(tables[30:59, 0, 2], tables[29, 0, 2])  # held
+    resting = np.isclose(tables[..., 2], cfg.light_rest[2])
+    for light in (resting, ~resting):  # each light eased on and off: at most 1.5x the fade's mean step
+        steps = np.abs(np.diff(np.where(light, tables[..., 3], 0.0).sum(1)))
+        assert steps.max() <= 1.5 / (cfg.light_fade_s * cfg.smooth_fps) and steps.max() > 0
+    rest = tables[80, 0]  # gone for longer than the hold and the fade: the resting light alone
+    assert np.allclose(rest, [*cfg.light_rest, 1.0]) and not tables[80, 1:].any()
+    assert tables[-1, 0, 3] == 1.0 and not tables[-1, 1:].any() and not lights._lights.keys() - {2}
+    bare = run(SteadyFaceTables(cfg.light_min_cutoff, cfg.light_beta, cfg.smooth_fps))
+    assert (bare[30:90, :, 3] == 0).all() and (bare[90:, 0, 3] == 1).all()
 
 
 def test_a_two_region_look_without_faces_starts_both_regions_from_the_whole_images():

@@ -35,7 +35,8 @@ def no_faces(batch: int, max_faces: int = MAX_FACES) -> np.ndarray:
 
 
 class SteadyFaceTables:
-    """Face tables for a look whose light follows the faces, steadier than the tracker's boxes.
+    """Face tables for a look whose light follows the faces, steadier than the tracker's boxes and without
+    the light snapping on or off when a face comes or goes.
 
     The tracker's boxes are smoothed for pasting crops back, where a pixel of jitter is invisible; light
     spread over a whole face is not: the same few-pixel wobble of box size and centre makes the lit
@@ -46,27 +47,80 @@ class SteadyFaceTables:
     speed, so the light keeps up, about a quarter of a second behind at half a frame width per second).
     The size rises its cutoff less with its speed (FaceConfig.light_size_beta): its jitter is what made the
     light breathe most, and real changes of a face's size are slow.
+
+    A row's `valid` is how much of its light is on (the look weighs each face's field by it). A face the
+    detector loses keeps its light where it last was for `hold_s`, then the light fades out over
+    `fade_s`; a face found later fades in over `fade_s` (one in the first frame is on at once); while no
+    face is seen or held, the light rests on `rest` (cx, cy, size; a size of 0: none), faded in and out
+    alike, crossfading with the faces' lights (a light going and one coming: eased, they sum to 1). A
+    face look's backdrop function alone is not a picture: `studio` turned frames whose face the
+    detector missed almost black, and back in one frame (FaceConfig's light_hold_s).
     """
 
-    def __init__(self, min_cutoff: float, beta: float, fps: float, size_beta: float | None = None):
-        """size_beta: the size's own beta (default: beta); the place (cx, cy) takes beta."""
-        self.min_cutoff, self.fps = min_cutoff, fps
+    def __init__(
+        self,
+        min_cutoff: float,
+        beta: float,
+        fps: float,
+        size_beta: float | None = None,
+        hold_s: float = 0.0,
+        fade_s: float = 0.0,
+        rest: Sequence[float] = (0.0, 0.0, 0.0),
+    ):
+        """size_beta: the size's own beta (default: beta); the place (cx, cy) takes beta. The defaults of
+        hold_s, fade_s and rest keep no light that has no face (FaceConfig has the engine's)."""
+        self.min_cutoff, self.fps, self.hold_s, self.fade_s = min_cutoff, fps, hold_s, fade_s
         self.beta = np.array([beta, beta, beta if size_beta is None else size_beta])
+        self.rest = np.asarray(rest, np.float32)
         self.reset()
 
     def reset(self) -> None:
-        self._filters: dict[int, object] = {}
-        self._frame = 0
+        self._lights: dict[int, _Light] = {}
+        self._frame, self._last_t, self._resting = 0, None, 0.0
 
     def __call__(self, faces: Sequence[Face], height: int, width: int, t: float | None = None) -> np.ndarray:
         from portrait_style.engine.faces.smoothing import OneEuroFilter
 
         t = self._frame / self.fps if t is None else t
         self._frame += 1
+        first, dt = self._last_t is None, max(0.0, t - (self._last_t if self._last_t is not None else t))
+        self._last_t = t
+        fade = dt / self.fade_s if self.fade_s > 0 else 1.0  # presence gained or lost this frame
         table = face_table(faces, height, width)
         ids = [f.track_id for f in sorted(faces, key=lambda f: -(f.box[3] - f.box[1]))][: len(table)]
         for row, track in zip(table, ids, strict=False):
-            steady = self._filters.setdefault(track, OneEuroFilter(self.min_cutoff, self.beta))
-            row[:3] = steady(row[:3], t)
-        self._filters = {k: v for k, v in self._filters.items() if k in ids}  # tracks that ended
+            light = self._lights.get(track)
+            if light is None:  # on at once in the first frame, else fading in
+                light = _Light(OneEuroFilter(self.min_cutoff, self.beta), 1.0 if first else 0.0)
+                self._lights[track] = light
+            light.row, light.seen = light.steady(row[:3], t), t
+            light.presence = min(1.0, light.presence + fade)
+        lit = bool(ids)  # a face seen now or held: the resting light fades out, else in (crossfading)
+        for track, light in list(self._lights.items()):
+            if track in ids or t - light.seen <= self.hold_s:
+                lit = True
+                continue
+            light.presence -= fade  # lost and held long enough: fading out
+            if light.presence <= 0.0:
+                del self._lights[track]  # a track that ended leaves no state behind
+        step = -fade if lit else fade
+        self._resting = (0.0 if lit else 1.0) if first else float(np.clip(self._resting + step, 0.0, 1.0))
+        return self._table(len(table))
+
+    def _table(self, rows: int) -> np.ndarray:
+        """The lights as a face table: the largest first, `valid` their presence, eased."""
+        lights = [(light.row, light.presence) for light in self._lights.values()]
+        if self._resting > 0.0 and self.rest[2] > 0.0:
+            lights.append((self.rest, self._resting))
+        table = np.zeros((rows, FACE_COLUMNS), np.float32)
+        for out, (row, presence) in zip(table, sorted(lights, key=lambda lp: -lp[0][2]), strict=False):
+            out[:3], out[3] = row, presence * presence * (3.0 - 2.0 * presence)  # smoothstep
         return table
+
+
+class _Light:
+    """One track's light: its steadied (cx, cy, size), how much of it is on, when its face was last seen."""
+
+    def __init__(self, steady, presence: float):
+        self.steady, self.presence = steady, presence
+        self.row, self.seen = np.zeros(3, np.float32), 0.0
