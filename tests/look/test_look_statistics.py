@@ -222,6 +222,13 @@ def test_face_lights_are_held_and_fade_when_faces_come_and_go():
     assert tables[-1, 0, 3] == 1.0 and not tables[-1, 1:].any() and not lights._lights.keys() - {2}
     bare = run(SteadyFaceTables(cfg.light_min_cutoff, cfg.light_beta, cfg.smooth_fps))
     assert (bare[30:90, :, 3] == 0).all() and (bare[90:, 0, 3] == 1).all()
+    lights.reset()  # no face, then a false detection for two frames: the resting light stays on
+    flash = [
+        lights([Face(box=box, score=1.0, track_id=9)] if i in (30, 31) else [], 720, 1280, t=i / 30)
+        for i in range(90)
+    ]
+    rest_on = np.array([table[np.isclose(table[:, 2], cfg.light_rest[2]), 3].sum() for table in flash])
+    assert rest_on[0] == 1.0 and rest_on.min() > 0.95 and rest_on[-1] == 1.0
 
 
 def test_a_two_region_look_without_faces_starts_both_regions_from_the_whole_images():

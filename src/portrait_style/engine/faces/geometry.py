@@ -51,8 +51,8 @@ class SteadyFaceTables:
     A row's `valid` is how much of its light is on (the look weighs each face's field by it). A face the
     detector loses keeps its light where it last was for `hold_s`, then the light fades out over
     `fade_s`; a face found later fades in over `fade_s` (one in the first frame is on at once); while no
-    face is seen or held, the light rests on `rest` (cx, cy, size; a size of 0: none), faded in and out
-    alike, crossfading with the faces' lights (a light going and one coming: eased, they sum to 1). A
+    face is lit, the light rests on `rest` (cx, cy, size; a size of 0: none): it has what the faces'
+    lights leave of 1, so it crossfades with a face's light going or coming (eased, they sum to 1). A
     face look's backdrop function alone is not a picture: `studio` turned frames whose face the
     detector missed almost black, and back in one frame (FaceConfig's light_hold_s).
     """
@@ -76,7 +76,7 @@ class SteadyFaceTables:
 
     def reset(self) -> None:
         self._lights: dict[int, _Light] = {}
-        self._frame, self._last_t, self._resting = 0, None, 0.0
+        self._frame, self._last_t = 0, None
 
     def __call__(self, faces: Sequence[Face], height: int, width: int, t: float | None = None) -> np.ndarray:
         from portrait_style.engine.faces.smoothing import OneEuroFilter
@@ -95,23 +95,22 @@ class SteadyFaceTables:
                 self._lights[track] = light
             light.row, light.seen = light.steady(row[:3], t), t
             light.presence = min(1.0, light.presence + fade)
-        lit = bool(ids)  # a face seen now or held: the resting light fades out, else in (crossfading)
         for track, light in list(self._lights.items()):
             if track in ids or t - light.seen <= self.hold_s:
-                lit = True
                 continue
             light.presence -= fade  # lost and held long enough: fading out
             if light.presence <= 0.0:
                 del self._lights[track]  # a track that ended leaves no state behind
-        step = -fade if lit else fade
-        self._resting = (0.0 if lit else 1.0) if first else float(np.clip(self._resting + step, 0.0, 1.0))
         return self._table(len(table))
 
     def _table(self, rows: int) -> np.ndarray:
-        """The lights as a face table: the largest first, `valid` their presence, eased."""
+        """The lights as a face table: the largest first, `valid` their presence, eased; the resting light
+        has what the faces' lights leave of 1 (a face fading in or out crossfades with it, and a false
+        detection's faint light does not put the rest out)."""
         lights = [(light.row, light.presence) for light in self._lights.values()]
-        if self._resting > 0.0 and self.rest[2] > 0.0:
-            lights.append((self.rest, self._resting))
+        resting = 1.0 - sum(presence for _, presence in lights)
+        if resting > 0.0 and self.rest[2] > 0.0:
+            lights.append((self.rest, resting))
         table = np.zeros((rows, FACE_COLUMNS), np.float32)
         for out, (row, presence) in zip(table, sorted(lights, key=lambda lp: -lp[0][2]), strict=False):
             out[:3], out[3] = row, presence * presence * (3.0 - 2.0 * presence)  # smoothstep
