@@ -83,8 +83,8 @@ class SteadyFaceTables:
 
         t = self._frame / self.fps if t is None else t
         self._frame += 1
-        first, dt = self._last_t is None, max(0.0, t - (self._last_t if self._last_t is not None else t))
-        self._last_t = t
+        first = self._last_t is None
+        dt, self._last_t = (0.0 if first else max(0.0, t - self._last_t)), t
         fade = dt / self.fade_s if self.fade_s > 0 else 1.0  # presence gained or lost this frame
         table = face_table(faces, height, width)
         ids = [f.track_id for f in sorted(faces, key=lambda f: -(f.box[3] - f.box[1]))][: len(table)]
