@@ -28,7 +28,7 @@ How a frame is computed (uint8 RGB NHWC in and out, like the generator, so every
 Everything runs channels-last, as the frames come: the full-size work reads the frame as rows of blocks
 ([N, H/4, 4, W*3]) with no layout change, and resizes are matrix products. On a CPU, ONNX Runtime runs
 the same graph with its full-size steps on integer and quantisation kernels (look/cpu_graph.py). A
-look that is not adaptive (every built-in) reads its colours from a lattice (`_lattice_maps`). Measured at
+look that is not adaptive (every built-in) reads its colours from a lattice (`colour.lattice_maps`). Measured at
 1080p on the 2-core CPU (benchmarks/bench_look.py, the previous graph in the same run): every part on
 19.4 ms against 23.5 (a fast phase of the VM); `studio`, two regions and faces, 22.1 ms against 46.6 (a
 slow phase). About half of it is the full-size work (uint8 to float times the scale, the add, rounding
@@ -46,7 +46,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from portrait_style.engine.faces.geometry import FACE_COLUMNS, MAX_FACES
+from portrait_style.engine.faces.geometry import MAX_FACES
 from portrait_style.look import colour
 from portrait_style.look.blocks import (
     BLOCK,
@@ -58,14 +58,20 @@ from portrait_style.look.blocks import (
     resize_to_nchw,
     row_weights,
 )
-from portrait_style.look.colour import LATTICE, table_rows
-from portrait_style.look.fields import face_field, face_weight, frame_axis
+from portrait_style.look.colour import table_rows
+from portrait_style.look.context import (
+    FACE_FEATURES,
+    N_CELL_FEATURES,
+    N_STATS,
+    chroma_mix,
+    frame_statistics,
+    grid_features,
+)
+from portrait_style.look.fields import face_weight, frame_axis
 from portrait_style.look.levels import Levels, fold_stretch, stretched_cells
 
 ARCH_NAME = "portrait-look-v1"
 LUMA = (0.2126, 0.7152, 0.0722)  # Rec. 709 weights on gamma-encoded values, as graders' luma
-N_STATS = 15  # per channel: mean, std, low and high cell means; mean luma, luma std, luma range
-FACE_FEATURES = 4
 
 
 def _zero_linear(cin: int, cout: int) -> nn.Linear:
@@ -158,7 +164,7 @@ class LookNet(nn.Module):
         if not local:
             return
         # grid network: cell features -> gain and offset per channel
-        n_in = 12 + 3 + (FACE_FEATURES if uses_faces else 0) + embed
+        n_in = N_CELL_FEATURES + (FACE_FEATURES if uses_faces else 0) + embed
         self.grid_net = nn.Sequential(
             nn.Conv2d(n_in, hidden, 1), nn.ReLU(),
             nn.Conv2d(hidden, hidden, 3, padding=1, padding_mode="replicate"), nn.ReLU(),
@@ -169,16 +175,6 @@ class LookNet(nn.Module):
         nn.init.zeros_(self.grid_out.bias)
 
     # -- the pieces ----------------------------------------------------------------------------------
-    def _stats(self, cells: torch.Tensor, cells_sq: torch.Tensor) -> torch.Tensor:
-        """[N, N_STATS] global statistics from the grid cells (frame-relative, cheap, smooth in time)."""
-        mean = cells.mean(dim=(2, 3))
-        std = (cells_sq.mean(dim=(2, 3)) - mean * mean).clamp_min(1e-6).sqrt()
-        flat = cells.flatten(2)
-        low, high = flat.amin(dim=2), flat.amax(dim=2)
-        luma = (cells * self.luma).sum(1).flatten(1)
-        lum = torch.stack([luma.mean(1), luma.std(1), luma.amax(1) - luma.amin(1)], dim=1)
-        return torch.cat([mean, std, low, high, lum], dim=1) * 2.0 - 1.0
-
     def colour_parameters(self) -> list[tuple[nn.Parameter, ...]]:
         """(curve start, curve steps, toning, mix) of each region: the face's (or the only one) first."""
         face = (self.curve_start, self.curve_steps, self.toning, self.mix)
@@ -224,84 +220,31 @@ class LookNet(nn.Module):
         is NCHW at G x G (a few thousand values)."""
         if not self.local and not self.adaptive:
             return 1.0, 0.0, None
-        g = self.grid
         cells, cells_sq, spread = cells
-        h = self.stats_mlp(self._stats(cells, cells_sq))
+        h = self.stats_mlp(frame_statistics(cells, cells_sq, self.luma))
         if not self.local:
             return 1.0, 0.0, h
-        ctx1 = F.avg_pool2d(cells, 5, stride=1, padding=2, count_include_pad=False)
-        ctx2 = F.interpolate(
-            F.avg_pool2d(cells, max(1, g // 4)), size=(g, g), mode="bilinear", align_corners=False
-        )
-        n = q.shape[0]
-        axis = frame_axis(g, q)
-        gy, gx = axis.view(1, 1, g, 1), axis.view(1, 1, 1, g)
-        gy_, gx_ = gy.expand(n, 1, g, g), gx.expand(n, 1, g, g)
-        feats = [cells, spread, ctx1, ctx2, gx_, gy_, gx_ * gx_ + gy_ * gy_]
-        if self.uses_faces:
-            if faces is None:
-                faces = q.new_zeros(n, self.max_faces, FACE_COLUMNS)
-            feats.append(face_field(faces, gy, gx))
-        feats.append(self.embed(h).view(n, -1, 1, 1).expand(n, -1, g, g))
-        feats[:4] = [f * 2.0 - 1.0 for f in feats[:4]]  # colours centred like the other features
-        if not self.context:
-            feats[:4] = [torch.zeros_like(f) for f in feats[:4]]
-        coef = self.grid_out(self.grid_net(torch.cat(feats, 1))).permute(0, 2, 3, 1)  # [N, G, G, 6]
+        faces_rows = self.max_faces if self.uses_faces else None
+        feats = grid_features(cells, spread, self.embed(h), faces, faces_rows, self.context)
+        coef = self.grid_out(self.grid_net(feats)).permute(0, 2, 3, 1)  # [N, G, G, 6]
         # gain and shift brought to the blocks apart: splitting the 6 channels of the block-size map
         # copied 3 values at a time (0.5 ms at 1080p through ONNX Runtime)
         log_gain = resize_nhwc(coef[..., :3], q.shape[1], q.shape[2])
         shift = resize_nhwc(coef[..., 3:] * 255.0, q.shape[1], q.shape[2])  # in levels
         return torch.exp(log_gain), shift, h
 
-    def _chroma_mix(self, delta: torch.Tensor | None) -> torch.Tensor:
-        """[N or 1, 3, 3]: keeps luma (ones x luma weights) and scales what is left by the saturation."""
-        log_sat = self.log_saturation + (delta[:, -1] if delta is not None else 0.0)
-        sat = torch.exp(log_sat).view(-1, 1, 1)
-        grey = torch.ones(3, 1, dtype=sat.dtype, device=sat.device) @ self.luma.view(1, 3)
-        eye = torch.eye(3, dtype=sat.dtype, device=sat.device)
-        return grey + sat * (eye - grey)
-
-    def _lattice_table(self) -> torch.Tensor:
-        """[L, L, L, 6 * regions]: per region (intercept, slope), the face's as its difference from the
-        background's (`_lattice_maps` blends them with one multiply-add each)."""
-        table = colour.lattice_table(self._colour_weights(None, 1), self.luma)
-        if not self.regions:
-            return table
-        face, background = table.split(6, dim=-1)
-        return torch.cat([face - background, background], -1)
-
     def _lattice(self) -> torch.Tensor:
         """`colour.lattice_table`, made once and kept while the weights stay as they are; in an export it is
         part of the graph, made from the weights, which ONNX Runtime folds into one constant when it loads
         the graph (session load measured 60 -> 160 ms for `studio`)."""
         if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
-            return self._lattice_table()
+            return colour.lattice_table(self._colour_weights(None, 1), self.luma)
         key = (self.mix.device, self.mix.dtype, tuple(p._version for p in self.parameters()))
         if getattr(self, "_lattice_key", None) != key:
             with torch.no_grad():
-                self._lattice_cache, self._lattice_key = self._lattice_table(), key
+                table = colour.lattice_table(self._colour_weights(None, 1), self.luma)
+                self._lattice_cache, self._lattice_key = table, key
         return self._lattice_cache
-
-    def _lattice_maps(self, means: torch.Tensor, faces: torch.Tensor | None):
-        """A look that is not adaptive, deployed: each block's intercept and slope (colour = intercept +
-        slope * x about the block), its colour rounded to the LATTICE^3 table and every region read in
-        one lookup, instead of a lookup per channel, value, slope and region and the mix and toning per
-        region: measured at 1080p through ONNX Runtime, `studio` (two regions) 28.6 -> 22.1 ms in one
-        run; 57-59 dB from the exact evaluation on portraits (at most 5-9 levels at a few pixels of hard
-        edges), a little more flicker where curves bend hard. The expansion point, the lattice point, is
-        folded into the table (the intercept), and the face region is stored as its difference from the
-        background: no per-block work for either (1080p, two interleaved runs in a slow phase: `studio`
-        0.2 and 0.6 ms less, `high-key` 1.0 and 0.4, `mono` 0.7 and 1.5; the same frames within one
-        level at 1e-5 of the pixels).
-
-        means: the block means in table rows."""
-        point = table_rows(means * ((LATTICE - 1) / (LUT_SIZE - 1)), LATTICE).to(torch.int64)
-        values = self._lattice()[point[..., 0], point[..., 1], point[..., 2]].split(3, dim=-1)
-        if not self.regions:
-            return values
-        d_intercept, d_slope, intercept, slope = values
-        w = self._face_weight(faces, intercept)
-        return intercept + w * d_intercept, slope + w * d_slope
 
     def _colours(self, means: torch.Tensor, q: torch.Tensor, delta, stretch):
         """The expansion point mu of each block (levels) and each region's (colour, slope) there.
@@ -333,19 +276,22 @@ class LookNet(nn.Module):
             cells = stretched_cells(*cells, *stretch)
         gain, shift, h = self._grid_coefficients(rows_q, cells, faces)
         delta = self.adapt(h) if self.adaptive else None  # this image's adaptation, once
-        chroma = self._chroma_mix(delta) if self.chroma else None
+        chroma = None
+        if self.chroma:  # the saturation, adapted to this image when the look is adaptive
+            chroma = chroma_mix(self.log_saturation + (delta[:, -1] if delta is not None else 0.0), self.luma)
         if lattice and not self.adaptive and stretch is None:
-            intercept, slope = self._lattice_maps(means, faces)
+            weight = (lambda like: self._face_weight(faces, like)) if self.regions else None
+            intercept, slope = colour.lattice_maps(self._lattice(), means, weight)
             return _times(gain, slope), _plus(_times(gain, intercept), shift), chroma
         mu, regions = self._colours(means, q, delta, stretch)
-        colour, slope = regions[0]
+        value, slope = regions[0]
         if self.regions:  # background colour function where the faces' field fades
             w = self._face_weight(faces, mu)
-            bg_colour, bg_slope = regions[1]
-            colour = bg_colour + w * (colour - bg_colour)
+            bg_value, bg_slope = regions[1]
+            value = bg_value + w * (value - bg_value)
             slope = bg_slope + w * (slope - bg_slope)
         s = gain * slope
-        return s, gain * colour + shift - s * mu, chroma
+        return s, gain * value + shift - s * mu, chroma
 
     def _look(self, x: torch.Tensor, faces: torch.Tensor | None, lattice: bool = False) -> torch.Tensor:
         """[N, H, W, 3] values 0..255 (float or uint8) -> the look, float 0..255, unclipped, as rows of
