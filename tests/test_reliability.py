@@ -85,6 +85,10 @@ def test_config_checks_cover_face_and_encode_settings():
         options.check_face_config(FaceConfig(light_rest=(0.0, 0.0, -0.1)))
     with pytest.raises(options.OptionError, match="light_fade_s"):
         options.check_face_config(FaceConfig(light_fade_s=float("inf")))
+    with pytest.raises(options.OptionError, match="cut_ratio must be from 1"):
+        options.check_face_config(FaceConfig(cut_ratio=0.5))
+    with pytest.raises(options.OptionError, match="cut_window must be a whole number"):
+        options.check_face_config(FaceConfig(cut_window=2.5))
     with pytest.raises(options.OptionError, match="preset"):
         options.check_encode_config(EncodeConfig(preset="bogus"))
 

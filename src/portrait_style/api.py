@@ -21,6 +21,7 @@ import numpy as np
 
 from portrait_style.config import FaceConfig, PipelineConfig
 from portrait_style.engine.backends import Backend, BackendSpec, load_backend
+from portrait_style.engine.faces.cuts import CutDetector
 from portrait_style.engine.faces.geometry import SteadyFaceTables
 from portrait_style.engine.frame import FramePacket
 from portrait_style.engine.style_meta import SIZE_MULTIPLE, read_meta
@@ -88,6 +89,10 @@ class Stylizer:
             if self.look_faces:  # no face in view: look for one as often as a tracked one is checked
                 tracking = replace(tracking, search_every=max(tracking.search_every, tracking.detect_every))
             self.tracker = FaceTracker(make_detector(tracking), tracking)
+        self.cuts = None  # the faces known from the last shot are dropped at a cut
+        if self.tracker is not None and self.face_config.cut_min_change > 0:
+            c = self.face_config
+            self.cuts = CutDetector(c.cut_min_change, c.cut_ratio, c.cut_window, c.cut_min_shot)
         self.steady_faces = None
         if self.look_faces:
             c = self.face_config
@@ -102,6 +107,8 @@ class Stylizer:
 
     def reset(self) -> None:
         """Forget tracked faces (a new video, or an unrelated image)."""
+        if self.cuts is not None:
+            self.cuts.reset()
         if self.tracker is not None:
             self.tracker.reset()
         if self.steady_faces is not None:
@@ -113,6 +120,10 @@ class Stylizer:
 
     # -- the three stages ---------------------------------------------------------------------------
     def detect(self, packet: FramePacket) -> FramePacket:
+        if self.cuts is not None and self.cuts(packet.image):
+            # the infer stage drops its lights when this frame reaches it (it runs in another thread)
+            packet.meta["cut"] = True
+            self.tracker.reset()
         if self.look_faces:
             packet.faces = self.tracker.update(packet.image, t=self._time(packet))
         if self.mode == "frame":
@@ -133,6 +144,8 @@ class Stylizer:
         faces = None
         if self.look_faces:
             h, w = packet.image.shape[:2]  # frame-relative: the same table for the padded work copy
+            if packet.meta.get("cut"):
+                self.steady_faces.reset()
             faces = self.steady_faces(packet.faces, h, w, self._time(packet))[None]
         packet.styled = self.backend(packet.crops, faces) if len(packet.crops) else packet.crops
         return packet

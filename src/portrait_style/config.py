@@ -58,6 +58,16 @@ class FaceConfig:
     light_hold_s: float = 1.0
     light_fade_s: float = 0.5
     light_rest: tuple[float, float, float] = (0.0, 0.0, 0.45)
+    # scene cuts (engine/faces/cuts.py): at a cut the tracker's faces and a face look's lights are dropped
+    # at once and the new shot is searched for faces. A cut changes a 64 x 36 HSV thumbnail by at least
+    # cut_min_change (mean |dH| |dS| |dV|; 0 turns cuts off) and cut_ratio times the mean change of the
+    # last cut_window frames, cut_min_shot frames or more after the last cut (PySceneDetect's adaptive
+    # detector's defaults). Tears of Steel: its 3 cuts found, none in its flickering hologram shot or in
+    # the 11 GRID clips (2026-11-30)
+    cut_min_change: float = 15.0
+    cut_ratio: float = 3.0
+    cut_window: int = 8
+    cut_min_shot: int = 15
     feather: float = 0.18  # width of the soft blend band, as a fraction of the crop side
     color_match: bool = True  # pull the crop's border colour to the frame's so no seam shows
     detector_threads: int = 1  # ONNX Runtime threads for MTCNN: the generator needs the other cores

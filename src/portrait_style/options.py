@@ -99,6 +99,10 @@ def check_face_config(cfg, prefix: str = "") -> None:
         raise OptionError(f"{prefix}light_rest must be (cx, cy, size); got {cfg.light_rest!r}")
     for name, value, lo, hi in zip(("cx", "cy", "size"), cfg.light_rest, (-1, -1, 0), (1, 1, 2), strict=True):
         check_float(f"{prefix}light_rest {name}", value, lo, hi)
+    check_float(f"{prefix}cut_min_change", cfg.cut_min_change, 0.0, 255.0)
+    check_float(f"{prefix}cut_ratio", cfg.cut_ratio, 1.0, 1e3)
+    check_int(f"{prefix}cut_window", cfg.cut_window, 1, 10_000)
+    check_int(f"{prefix}cut_min_shot", cfg.cut_min_shot, 1, 1_000_000)
     check_float(f"{prefix}feather", cfg.feather, 0.0, 0.5)
 
 

@@ -28,11 +28,12 @@ How a frame is computed (uint8 RGB NHWC in and out, like the generator, so every
 Everything runs channels-last, as the frames come: the full-size work reads the frame as rows of blocks
 ([N, H/4, 4, W*3]) with no layout change, and resizes are matrix products. On a CPU, ONNX Runtime runs
 the same graph with its full-size steps on integer and quantisation kernels (look/cpu_graph.py). A
-look that is not adaptive (every built-in) reads its colours from a lattice (`colour.lattice_maps`). Measured at
-1080p on the 2-core CPU (benchmarks/bench_look.py, the previous graph in the same run): every part on
-19.4 ms against 23.5 (a fast phase of the VM); `studio`, two regions and faces, 22.1 ms against 46.6 (a
-slow phase). About half of it is the full-size work (uint8 to float times the scale, the add, rounding
-back to uint8, block sums, the output's reshape); the rest is block-level work, 130 k blocks.
+look that is not adaptive (every built-in) reads its colours from a lattice (`colour.lattice_maps`).
+Measured at 1080p on the 2-core CPU (benchmarks/bench_look.py, the previous graph in the same run):
+every part on 19.4 ms against 23.5 (a fast phase of the VM); `studio`, two regions and faces, 22.1 ms
+against 46.6 (a slow phase). About half of it is the full-size work (uint8 to float times the scale,
+the add, rounding back to uint8, block sums, the output's reshape); the rest is block-level work, 130 k
+blocks.
 
 The exported graph uses MatMul, Gather and GatherElements (table lookups), AveragePool, Conv, Gemm, 4-D
 Resize (on the G x G grid), CumSum, If (from the exporter's padding), Round, TopK (the levels part, on
