@@ -231,6 +231,27 @@ def test_face_lights_are_held_and_fade_when_faces_come_and_go():
     assert rest_on[0] == 1.0 and rest_on.min() > 0.95 and rest_on[-1] == 1.0
 
 
+def test_faces_in_view_keep_their_rows_before_held_lights():
+    """A big face lost (its light held) while four small faces are in view: the table's four rows go to
+    the faces in view, the held light and the resting light are left out; once the small faces go too,
+    the big face's held light is back in the table."""
+    cfg = FaceConfig()
+    lights = SteadyFaceTables(
+        cfg.light_min_cutoff, cfg.light_beta, cfg.smooth_fps, cfg.light_size_beta,
+        cfg.light_hold_s, cfg.light_fade_s, cfg.light_rest,
+    )  # fmt: skip
+    big = Face(box=np.array([500, 100, 800, 500], np.float32), score=1.0, track_id=0)
+    boxes = [np.array([100 + 250 * k, 500, 160 + 250 * k, 580], np.float32) for k in range(4)]
+    small = [Face(box=b, score=1.0, track_id=k + 1) for k, b in enumerate(boxes)]
+    lights([big], 720, 1280, t=0.0)
+    table = lights(small, 720, 1280, t=1 / 30)
+    size = (580 - 500) / 720
+    assert np.allclose(table[:, 2], size) and (table[:, 3] > 0).all()  # the small faces, fading in
+    assert (table[:, 3] < 0.1).all() and len(lights._lights) == 5  # (the big one's light is still held)
+    table = lights([], 720, 1280, t=2 / 30)
+    assert np.isclose(table[0, 2], 400 / 720) and table[0, 3] == 1.0  # held, the largest of the rest
+
+
 def test_a_two_region_look_without_faces_starts_both_regions_from_the_whole_images():
     content, style = _blobs(8, 48, 1), [_grade(im) for im in _blobs(8, 48, 2)]
     net = LookNet(grid=8, uses_faces=True, regions=True, local=False)

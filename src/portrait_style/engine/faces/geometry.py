@@ -101,18 +101,21 @@ class SteadyFaceTables:
             light.presence -= fade  # lost and held long enough: fading out
             if light.presence <= 0.0:
                 del self._lights[track]  # a track that ended leaves no state behind
-        return self._table(len(table))
+        return self._table(len(table), t)
 
-    def _table(self, rows: int) -> np.ndarray:
-        """The lights as a face table: the largest first, `valid` their presence, eased; the resting light
-        has what the faces' lights leave of 1 (a face fading in or out crossfades with it, and a false
-        detection's faint light does not put the rest out)."""
-        lights = [(light.row, light.presence) for light in self._lights.values()]
+    def _table(self, rows: int, t: float) -> np.ndarray:
+        """The lights as a face table, `valid` their presence, eased: the faces seen in this frame first
+        (the largest first), then the held and fading lights, then the resting light, which has what the
+        faces' lights leave of 1 (a face fading in or out crossfades with it, and a false detection's faint
+        light does not put the rest out). With more lights than rows the last ones are left out: a big
+        face's held light never takes the row of a face in view."""
+        lights = sorted(self._lights.values(), key=lambda light: (light.seen != t, -light.row[2]))
+        lights = [(light.row, light.presence) for light in lights]
         resting = 1.0 - sum(presence for _, presence in lights)
         if resting > 0.0 and self.rest[2] > 0.0:
             lights.append((self.rest, resting))
         table = np.zeros((rows, FACE_COLUMNS), np.float32)
-        for out, (row, presence) in zip(table, sorted(lights, key=lambda lp: -lp[0][2]), strict=False):
+        for out, (row, presence) in zip(table, lights, strict=False):
             out[:3], out[3] = row, presence * presence * (3.0 - 2.0 * presence)  # smoothstep
         return table
 
