@@ -52,6 +52,10 @@ class Builtin:
     frame_size_factor: int = 0  # frame mode runs at this many training sizes (0: full frames)
 
 
+# the shipped looks were trained comparing 128 pixels per image at each step (the default until
+# 2026-11-30, now 64): kept, so this recipe makes the same files
+SHIPPED_PIXELS = ("look_pixels", 128)
+
 BUILTINS = (
     Builtin(
         "studio",
@@ -65,7 +69,7 @@ BUILTINS = (
         # clothes, so whole-image statistics mix backdrop into skin). Face and background regions, each
         # from its own statistics, are what worked; refining them with per-image adaptation on solarized
         # hair and drew a ring round the head, so adaptation is off.
-        settings=(("look_preset", "portraits"), ("steps", 300)),
+        settings=(("look_preset", "portraits"), ("steps", 300), SHIPPED_PIXELS),
     ),
     Builtin(
         "mono",
@@ -76,7 +80,7 @@ BUILTINS = (
         # From the identity (2026-11-29) 600 steps of matching left chroma 1.4-4.3 (a tinted grey); the
         # chroma mix started from the statistics is grey from the first step. Local maps stay on: they
         # learn the darker edges of the style photos.
-        settings=(("look_preset", "grade"), ("steps", 300)),
+        settings=(("look_preset", "grade"), ("steps", 300), SHIPPED_PIXELS),
     ),
     Builtin(
         "high-key",
@@ -87,7 +91,7 @@ BUILTINS = (
         # The one-reference-still workflow ("make my video look like this frame"). Tried first with a
         # landscape (dark hair came out light grey) and with paintings (Turner's Shipwreck: faces sunk
         # in amber; Matisse: orange faces): a still of the same kind of picture is what works.
-        settings=(("look_preset", "portraits"), ("size", 128), ("steps", 300)),
+        settings=(("look_preset", "portraits"), ("size", 128), ("steps", 300), SHIPPED_PIXELS),
     ),
     Builtin(
         "starry-night",
