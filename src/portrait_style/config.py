@@ -61,9 +61,10 @@ class FaceConfig:
     # scene cuts (engine/faces/cuts.py): at a cut the tracker's faces and a face look's lights are dropped
     # at once and the new shot is searched for faces. A cut changes a 64 x 36 HSV thumbnail by at least
     # cut_min_change (mean |dH| |dS| |dV|; 0 turns cuts off) and cut_ratio times the mean change of the
-    # last cut_window frames, cut_min_shot frames or more after the last cut (PySceneDetect's adaptive
-    # detector's defaults). Tears of Steel: its 3 cuts found, none in its flickering hologram shot or in
-    # the 11 GRID clips (2026-11-30)
+    # last cut_window frames, cut_min_shot frames or more after the last cut (the change, the ratio and
+    # the shortest shot are PySceneDetect's adaptive detector's defaults; it averages 2 frames either
+    # side, a live stream has only the past). Tears of Steel: its 3 cuts found, none in its flickering
+    # hologram shot or in the 11 GRID clips (2026-11-30)
     cut_min_change: float = 15.0
     cut_ratio: float = 3.0
     cut_window: int = 8

@@ -9,9 +9,9 @@ a minimum change), run online: a frame is compared with the frames before it onl
 must. PySceneDetect itself is not a dependency: its detectors are two-pass or report cuts frames later,
 and it requires `opencv-python`, which would install a second OpenCV next to the project's headless one.
 
-Measured 2026-11-30 (HSV thumbnails 64 x 36, the change as the mean of |dH| |dS| |dV| in OpenCV's
-units): Tears of Steel's three cuts 42.3, 62.7 and 66.1, 4.7-17.6 times the mean of the frames before;
-its hologram shot, where the robot's picture flickers every other frame, 29.6-33.4 at 1.6-2.8 times;
+Measured 2026-11-30 (these thumbnails, the change as the mean of |dH| |dS| |dV| in OpenCV's units):
+Tears of Steel's three cuts 42.4, 62.6 and 66.1, 9.5-39 times the mean change of the 8 frames before;
+its hologram shot, where the robot's picture flickers every other frame, 29.6-33.4 at 1.7-2.5 times;
 the other frames under 12; the eleven GRID clips at most 1.6 (no cut).
 """
 
