@@ -189,9 +189,10 @@ class TrainConfig:
         " sets); --no-look-levels: none",
     )
     look_grid: int = _f(16, "look: side of the frame-relative context grid")
-    # 64 rather than 128: the same looks in 55-60 % of the time (the look benchmark, 2026-11-30: three seeds
-    # of local-contrast 28.60 dB against 28.42, teal-orange-film 29.67 against 29.65, seed 0 of the other
-    # three within 0.16 dB; 2.0-2.7 min a look against 3.6-5.0); 32 moved single seeds by -0.6 to +0.7 dB
+    # 64 rather than 128: the same looks in 55-60 % of the time (the look benchmark, 2026-11-30, means of
+    # three seeds: auto-levels 30.53 dB against 30.46, face-light 33.31 / 33.31, faded-warm 32.88 / 32.67,
+    # local-contrast 28.60 / 28.42, teal-orange-film 29.66 / 29.65; 2.0-3.0 min a look against 3.6-5.0);
+    # 32 moved single runs by -0.41 to +0.71 dB from 64's (benchmarks/RESULTS.md, tenth round)
     look_pixels: int = _f(64, "look: pixels per image compared with the style set at each step")
     look_projections: int = _f(128, "look: random projections of the sliced-Wasserstein distance")
     # -- objective (generator) ------------------------------------------------------------------------
