@@ -131,3 +131,13 @@ def test_a_cuda_index_past_the_devices_is_one_line(monkeypatch):
     backends._check_cuda_index("cuda:1")  # there
     with pytest.raises(ModelError, match=r"device cuda:2: this machine has 2 CUDA device"):
         backends._check_cuda_index("cuda:2")
+
+
+def test_auto_precision_is_fp32_for_a_look_and_the_backends_own_for_a_generator():
+    from portrait_style.engine.backends import for_style
+
+    auto = BackendSpec("torch", "cuda")
+    assert for_style(auto, "portrait-look-v1").precision == "fp32"  # half precision moves a look's pixels
+    assert for_style(auto, "portrait-gen-v1").precision == "auto"  # resolves to the row's default (fp16)
+    asked = BackendSpec("torch", "cuda", "bf16")
+    assert for_style(asked, "portrait-look-v1") == asked  # what the user asks for stands

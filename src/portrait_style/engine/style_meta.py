@@ -24,6 +24,12 @@ ARCHITECTURES = {
     "portrait-look-v1": "portrait_style.look.model:LookNet",
 }
 GENERATOR_ARCH = "portrait-gen-v1"
+# What `--precision auto` means for an architecture whose arithmetic must stay in fp32 (others take the
+# backend's own default). A look is a few multiply-adds a pixel on 0..255 values and table lookups:
+# memory-bound, so half precision saves nothing (H200, 1920x1080, batch 1, on the device: `studio` 0.202
+# ms in fp16, 0.212 in fp32) and moves pixels (fp16 up to 17 levels on noise frames; bf16 `mono` on a
+# webcam portrait at 720p 1.7 levels on average, 9 at the 99.9th percentile; benchmarks/RESULTS.md).
+FULL_PRECISION = frozenset({"portrait-look-v1"})
 SIZE_MULTIPLE = 4  # every architecture's input height and width must be multiples of this
 
 FORMAT_VERSION = 1

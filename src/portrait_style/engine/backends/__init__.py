@@ -16,6 +16,7 @@ from pathlib import Path
 
 from portrait_style.engine.backends.base import Backend
 from portrait_style.engine.backends.spec import OPTIONS, PRECISIONS, BackendSpec
+from portrait_style.engine.style_meta import FULL_PRECISION, read_meta
 from portrait_style.errors import ModelError
 from portrait_style.options import OptionError
 
@@ -159,9 +160,17 @@ def available_backends() -> list[BackendKind]:
     return [k for k in BACKENDS if k.is_available()]
 
 
+def for_style(spec: BackendSpec, arch: str) -> BackendSpec:
+    """`spec` for a model of architecture `arch`: precision auto means fp32 for those that need it
+    (`style_meta.FULL_PRECISION`: the looks), the backend's own default for the rest."""
+    if spec.precision == "auto" and arch in FULL_PRECISION:
+        return replace(spec, precision="fp32")
+    return spec
+
+
 def load_backend(style_path: str | os.PathLike, spec: BackendSpec | None = None) -> Backend:
     """The first available backend that fits `spec` (default: all auto), loaded with `style_path`."""
-    kind, concrete = resolve(spec or BackendSpec())
+    kind, concrete = resolve(for_style(spec or BackendSpec(), read_meta(style_path).arch))
     return kind.create(Path(style_path), concrete)
 
 
@@ -175,6 +184,7 @@ __all__ = [
     "BackendKind",
     "BackendSpec",
     "available_backends",
+    "for_style",
     "load_backend",
     "resolve",
 ]
