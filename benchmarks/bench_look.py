@@ -3,8 +3,9 @@
     python benchmarks/bench_look.py [--runs 30] [--onnx NAME=FILE.onnx ...]
 
 Median and p95 milliseconds per frame, batch 1, at 640x360, 1280x720 and 1920x1080 for: a freshly
-initialised LookNet (every part on: the graph and its cost do not depend on the weights), each built-in
-look, each in its portable graph and in the CPU graph the ONNX Runtime CPU backend runs
+initialised LookNet with every part the `matched` preset trains (the graph and its cost do not depend
+on the weights; before 2026-11-30 this row was LookNet's defaults: a 32 x 32 grid, no saturation mix),
+each built-in look, each in its portable graph and in the CPU graph the ONNX Runtime CPU backend runs
 (look/cpu_graph.py), any extra exported graph given with --onnx (e.g. an older export, for a
 before/after in one run), and the generator at 640x360 for scale. Rounds are interleaved (each model
 once per round), so a background load that comes and goes touches every model alike.
@@ -27,7 +28,9 @@ from portrait_style.engine.model import Generator
 from portrait_style.engine.style_meta import read_meta
 from portrait_style.engine.styles import builtin_styles
 from portrait_style.hardware import machine_name
-from portrait_style.look.model import ARCH_NAME, LookNet
+from portrait_style.look.model import ARCH_NAME
+from portrait_style.look.train import look_net
+from portrait_style.trainer.config import TrainConfig, resolve
 
 SIZES = ((360, 640), (720, 1280), (1080, 1920))
 
@@ -40,7 +43,7 @@ def main() -> int:
     rng = np.random.default_rng(0)
     print(f"machine: {machine_name()}")
     with tempfile.TemporaryDirectory() as tmp:
-        every_part = LookNet(levels=True)  # as the `matched` preset trains it
+        every_part = look_net(resolve(TrainConfig("-", "-", look_preset="matched"), 2))  # as it trains it
         graphs = {"LookNet (all parts)": export_onnx(every_part, Path(tmp) / "look.onnx")}
         for name, path in builtin_styles().items():
             if read_meta(path).arch == ARCH_NAME:
