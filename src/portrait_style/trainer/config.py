@@ -35,10 +35,11 @@ FAMILY_DEFAULTS = {
 # wins. Chosen 2026-11-29 on the built-in styles and the ground-truth benchmark (benchmarks/RESULTS.md).
 LOOK_PRESETS = {
     # the style photos show the same kind of shot as yours (same people, backdrops and framing, graded):
-    # every part, fitted from the identity (the ground-truth benchmark: 26.8-31.2 dB). The saturation mix
-    # too since 2026-11-30: same-seed runs with it against without, local-contrast +0.9 to +1.2 dB over
-    # three seeds, faded-warm +1.4 / +0.5, auto-levels -0.2 to +0.5, teal-orange-film -0.7 to +0.7,
-    # face-light -0.8 on one; it costs 2.8 ms at 1080p on the CPU (17.1 -> 19.9 ms, benchmarks/RESULTS.md)
+    # every part, fitted from the identity (the ground-truth benchmark, three seeds: 29.1-33.8 dB). The
+    # saturation mix too since 2026-11-30: same-seed runs with it against without, local-contrast +0.9 to
+    # +1.2 dB over three seeds, faded-warm +1.4 / +0.5, auto-levels -0.2 to +0.5, teal-orange-film -0.7
+    # to +0.7, face-light -0.8 on one; it costs 2.8 ms at 1080p on the CPU (17.1 -> 19.9 ms,
+    # benchmarks/RESULTS.md)
     "matched": {
         "look_faces": False, "look_position": 0.5,
         "look_match": "colour,position,surround,detail,stats,faces", "look_context": True,
