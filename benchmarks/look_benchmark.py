@@ -47,13 +47,16 @@ HELD_OUT_FROM = 120  # London ids >= this are held out of every training run (sh
 SETTINGS = {
     # 2 CPU cores shared with other jobs (~3-4 s per GAN step at 128²): ~15 min of training per look.
     "cpu-small": {"size": 128, "steps": 250, "batch_size": 4},
-    # The look model on the same CPU: scored at 128², trained at the family's 64² on the whole content
-    # set each step (about 0.2 s a step on 2 cores).
-    "cpu-look": {"size": 128, "train_size": 64, "steps": 400, "batch_size": 96},
-    # the same, trained at the size it is scored at (about 2.5x the training time: 5-7 min a look)
+    # The look model on the same CPU: scored at 128², trained at the trainer's default size (train_size
+    # None: 96² for these sets' `matched` preset since the twelfth round, 64² before) on the whole content
+    # set each step.
+    "cpu-look": {"size": 128, "train_size": None, "steps": 400, "batch_size": 96},
+    # trained at the size it is scored at (before the twelfth round: about 2.5x the training time)
     "cpu-look-128": {"size": 128, "train_size": 128, "steps": 400, "batch_size": 96},
-    # trained at 96² (a lead of the eleventh round: 1.35x the training time of 64²)
+    # trained at 96² (a lead of the eleventh round, with the then 16 x 16 grid)
     "cpu-look-96": {"size": 128, "train_size": 96, "steps": 400, "batch_size": 96},
+    # the tables before the twelfth round: trained at 64² with a 16 x 16 grid
+    "cpu-look-64": {"size": 128, "train_size": 64, "steps": 400, "batch_size": 96, "look_grid": 16},
     # the same, started from the two sets' colour statistics (look/init.py) instead of the identity
     "cpu-look-stats": {
         "size": 128,
@@ -67,6 +70,11 @@ SETTINGS = {
 FAMILIES = {"look": "look model", "generator": "GAN"}  # --family -> the model's name in the report
 AIM_MARGIN_DB, AIM_PSNR_DB = 3.0, 30.0
 CLASSICAL = ("reinhard", "histogram")
+
+
+def trained_size(setting: dict) -> int | None:
+    """The size a setting trains at: its train_size (None: the trainer's default), else its scored size."""
+    return setting.get("train_size", setting["size"])
 
 
 # -- data ----------------------------------------------------------------------------------------------
@@ -211,8 +219,7 @@ def train_model(
     from portrait_style.trainer.train import train
 
     extra = {"look_faces": look_name in FACE_LOOKS} if family == "look" else {}
-    if "look_init" in setting:
-        extra["look_init"] = setting["look_init"]
+    extra.update({k: setting[k] for k in ("look_init", "look_grid") if k in setting})
     cfg = TrainConfig(
         content_dir=str(prepared["content_dir"]),
         style_dir=str(prepared["style_dir"]),
@@ -221,7 +228,7 @@ def train_model(
         mode="frame",
         family=family,
         **extra,
-        size=setting.get("train_size", setting["size"]),
+        size=trained_size(setting),
         steps=setting["steps"],
         batch_size=setting["batch_size"],
         sample_every=0,
@@ -343,9 +350,10 @@ def markdown(report: dict) -> str:
     if report.get("no_train"):
         training = f"Training: none ({model} not trained; baselines only), {s['size']}²."
     else:
-        trained_at = s.get("train_size", s["size"])
+        trained_at = trained_size(s)
+        trained_at = "the trainer's default size" if trained_at is None else f"{trained_at}²"
         training = (
-            f"Training: the {model} (`--family {family}`), frame mode, trained at {trained_at}² (scored at "
+            f"Training: the {model} (`--family {family}`), frame mode, trained at {trained_at} (scored at "
             f"{s['size']}²), {s['steps']} steps, batch {s['batch_size']}, seed {s.get('seed', 0)}, trainer "
             "defaults otherwise."
         )

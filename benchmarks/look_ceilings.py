@@ -55,7 +55,7 @@ def fit_paired(prepared: dict, name: str, setting: dict, work: Path) -> Path:
     cfg = with_family_defaults(
         TrainConfig(family="look", look_faces=name in FACE_LOOKS, steps=setting["steps"])
     )
-    size = setting.get("train_size", setting["size"])
+    size = lb.trained_size(setting) or cfg.size
     paths = sorted(Path(prepared["content_dir"]).glob("*.png"))
     frames = load_frames(paths, "content", "paired", size, cfg.look_faces, work / "cache")
     by_name = {f"{p.parent.name}-{p.stem}.png": p for p in prepared["content_paths"]}

@@ -7,7 +7,8 @@ cores (and a GPU), where the look benchmark's one-look-at-a-time runs would take
     python benchmarks/look_sweep.py --data DIR --out OUT --jobs chroma:local-contrast:2 ...
 
 Each run is the look benchmark's `cpu-look` training (its split, `prepare` and the trainer's `train()`:
-400 steps at 64², batch 96) with one change from CHANGES (TrainConfig fields, a module constant of the
+400 steps, batch 96, at the trainer's default size: 96² since the twelfth round, 64² before) with one
+change from CHANGES (TrainConfig fields, a module constant of the
 objective or the trainer, LookNet arguments, or a patch of the model), scored on the held-out set as the
 benchmark scores it (PSNR only: all, London held-out, pixabay). One JSON line per finished run in
 OUT/sweep.jsonl, written as it finishes, so a run stopped at its deadline keeps what it finished.
@@ -41,6 +42,7 @@ LOOKS = ("local-contrast", "teal-orange-film", "auto-levels", "faded-warm", "fac
 # "model.CHROMA_AT_BLOCKS"), LookNet arguments)
 CHANGES = {
     "base": ({}, {}, {}),
+    "size64grid16": ({"size": 64, "look_grid": 16}, {}, {}),  # the defaults before the twelfth round
     "grid24": ({"look_grid": 24}, {}, {}),
     "grid32": ({"look_grid": 32}, {}, {}),
     "chroma": ({"look_chroma": True}, {}, {}),
@@ -58,6 +60,10 @@ CHANGES = {
     "decay025": ({"lr_decay_start": 0.25}, {}, {}),
     "decay08": ({"lr_decay_start": 0.8}, {}, {}),
     "size96": ({"size": 96}, {}, {}),
+    "grid32size96": ({"look_grid": 32, "size": 96}, {}, {}),
+    "nolevels": ({"look_levels": False}, {}, {}),
+    "ctxluma": ({}, {}, {"context_colour": False}),
+    "ctxluma-grid32size96": ({"look_grid": 32, "size": 96}, {}, {"context_colour": False}),
     "band01": ({}, {"objective.BAND_WEIGHT": 0.01}, {}),
     "rough01": ({}, {"train.ROUGHNESS": 0.1}, {}),
     "rough0": ({}, {"train.ROUGHNESS": 0.0}, {}),
@@ -149,7 +155,7 @@ def run(job: dict, device: str, data: Path, steps: int = 400) -> dict:
         cfg = TrainConfig(
             content_dir=str(prepared["content_dir"]), style_dir=str(prepared["style_dir"]),
             name=f"look-{job['look']}", out_dir=str(work / "run"), mode="frame", family="look",
-            look_faces=job["look"] in FACE_LOOKS, size=64, steps=400, batch_size=96, sample_every=0,
+            look_faces=job["look"] in FACE_LOOKS, steps=400, batch_size=96, sample_every=0,
             checkpoint_every=0, device=device, seed=job["seed"], progress=False,
             cache_dir=str(work / "cache"),
         )  # fmt: skip

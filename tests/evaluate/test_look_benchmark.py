@@ -198,12 +198,16 @@ def test_trainer_call_asks_for_the_family_and_faces(monkeypatch, tmp_path):
     path, _ = lb.train_model(prepared, "face-light", lb.SETTINGS["cpu-look"], tmp_path, "cpu", "look")
     assert path == tmp_path / "m.safetensors"
     assert seen["family"] == "look" and seen["look_faces"] is True and seen["mode"] == "frame"
-    # the setting scores at 128² and trains at its train_size (64²)
-    assert (seen["size"], seen["sample_every"], seen["checkpoint_every"]) == (64, 0, 0)
+    # the main setting scores at 128² and trains at the trainer's default size (None: the preset's)
+    assert (seen["size"], seen["sample_every"], seen["checkpoint_every"]) == (None, 0, 0)
+    assert "look_grid" not in seen
     assert seen["seed"] == 0  # the settings' own draw
     seen.clear()
     lb.train_model(prepared, "auto-levels", {**lb.SETTINGS["cpu-look"], "seed": 3}, tmp_path, "cpu", "look")
     assert seen["look_faces"] is False and seen["seed"] == 3  # --seed: another draw of the same fit
+    seen.clear()
+    lb.train_model(prepared, "auto-levels", lb.SETTINGS["cpu-look-64"], tmp_path, "cpu", "look")
+    assert (seen["size"], seen["look_grid"]) == (64, 16)  # the tables before the twelfth round
     seen.clear()
     lb.train_model(prepared, "face-light", lb.SETTINGS["cpu-small"], tmp_path, "cpu", "generator")
     assert seen["family"] == "generator" and "look_faces" not in seen

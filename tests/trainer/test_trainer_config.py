@@ -82,6 +82,22 @@ def test_a_look_preset_fills_what_is_left_unset_and_flags_win(preset):
     assert (mine.look_chroma, mine.look_position) == (True, 2.0)
 
 
+def test_a_matched_look_trains_finer_unless_it_reads_faces():
+    from portrait_style.trainer.config import with_family_defaults
+
+    def scale(**settings):
+        cfg = with_family_defaults(TrainConfig(content_dir="a", style_dir="b", family="look", **settings))
+        return cfg.size, cfg.look_grid
+
+    assert scale(look_preset="matched") == (96, 32)
+    assert scale(look_preset="matched", look_faces=True) == (64, 16)
+    assert scale(look_preset="auto") == (96, 32)  # read as matched until the style photos are counted
+    assert scale(look_preset="grade") == scale(look_preset="portraits") == (64, 16)
+    assert scale(look_preset="matched", size=128, look_grid=8) == (128, 8)  # flags win
+    generator = with_family_defaults(TrainConfig(content_dir="a", style_dir="b", family="generator"))
+    assert generator.size == 256  # a generator's size is its family's
+
+
 def test_the_auto_preset_is_chosen_from_the_style_photos():
     from portrait_style.trainer.config import LOOK_PRESETS
 

@@ -39,14 +39,19 @@ def grid_features(
     faces: torch.Tensor | None,
     max_faces: int | None,
     context: bool = True,
+    luma: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """[N, N_CELL_FEATURES (+ FACE_FEATURES) + E, G, G]: what the grid network sees at each cell.
 
     cells, spread: [N, 3, G, G] (values 0..1); embedding: [N, E] from the image's statistics; faces:
     [N, F, 4] tables or None; max_faces: None for a look that does not read faces, else the table's rows
     (an absent table counts as no face). Without `context` the colours are zeros: the grid's changes
-    then depend only on position, faces and the statistics (smooth fields of light, no halos)."""
+    then depend only on position, faces and the statistics (smooth fields of light, no halos). With
+    `luma` ([1, 3, 1, 1] weights) the colours are their luma, repeated over the three channels: the grid's
+    changes then depend on the tone around a cell, not on its hue."""
     n, _, g, _ = cells.shape
+    if luma is not None:
+        cells, spread = (((f * luma).sum(1, keepdim=True)).expand_as(f) for f in (cells, spread))
     ctx1 = F.avg_pool2d(cells, 5, stride=1, padding=2, count_include_pad=False)
     ctx2 = F.interpolate(
         F.avg_pool2d(cells, max(1, g // 4)), size=(g, g), mode="bilinear", align_corners=False

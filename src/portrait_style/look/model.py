@@ -102,6 +102,7 @@ class LookNet(nn.Module):
         uses_faces: bool = False,
         max_faces: int = MAX_FACES,
         context: bool = True,
+        context_colour: bool = True,
         chroma: bool = False,
         local: bool = True,
         regions: bool = False,
@@ -111,7 +112,8 @@ class LookNet(nn.Module):
         super().__init__()
         self.arch_args = {
             "grid": grid, "hidden": hidden, "knots": knots, "embed": embed,
-            "uses_faces": uses_faces, "max_faces": max_faces, "context": context, "chroma": chroma,
+            "uses_faces": uses_faces, "max_faces": max_faces, "context": context,
+            "context_colour": context_colour, "chroma": chroma,
             "local": local, "regions": regions, "adaptive": adaptive, "levels": levels,
         }  # fmt: skip
         if regions and not uses_faces:
@@ -121,6 +123,14 @@ class LookNet(nn.Module):
         # Without it they depend only on position, faces and the image's statistics: smooth fields of
         # light that cannot make halos, the safer choice when the style photos are of other scenes.
         self.context = context
+        # context_colour: the context seen in colour; without it, in luma only (the tone around a pixel,
+        # not its hue). A lead, not a trainer setting yet: the benchmark's looks fitted from near-grey London
+        # portraits brightened colourful skin on the pixabay crops (local-contrast: +5 to +17 levels of
+        # luma, growing with saturation, against +0.5 on grey), and the grid fed desaturated cells after
+        # training gained 1 dB there. Trained in luma (64², grid 16, two seeds): local-contrast 29.82 /
+        # 30.37 dB against 29.76 / 29.52, teal-orange-film 29.85 / 29.82 against 30.14 / 29.12
+        # (benchmarks/RESULTS.md, twelfth round)
+        self.context_colour = context_colour
         # chroma: a last per-image 3x3 mix that keeps luma and scales chroma by exp(log_saturation): a
         # greyscale look is one parameter away (its detail, toning and local colour lose their chroma too)
         self.chroma = chroma
@@ -226,7 +236,8 @@ class LookNet(nn.Module):
         if not self.local:
             return 1.0, 0.0, h
         faces_rows = self.max_faces if self.uses_faces else None
-        feats = grid_features(cells, spread, self.embed(h), faces, faces_rows, self.context)
+        tone = None if self.context_colour else self.luma
+        feats = grid_features(cells, spread, self.embed(h), faces, faces_rows, self.context, tone)
         coef = self.grid_out(self.grid_net(feats)).permute(0, 2, 3, 1)  # [N, G, G, 6]
         # gain and shift brought to the blocks apart: splitting the 6 channels of the block-size map
         # copied 3 values at a time (0.5 ms at 1080p through ONNX Runtime)

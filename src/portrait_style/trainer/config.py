@@ -35,7 +35,8 @@ FAMILY_DEFAULTS = {
 # wins. Chosen 2026-11-29 on the built-in styles and the ground-truth benchmark (benchmarks/RESULTS.md).
 LOOK_PRESETS = {
     # the style photos show the same kind of shot as yours (same people, backdrops and framing, graded):
-    # every part, fitted from the identity (the ground-truth benchmark, three seeds: 29.1-33.8 dB). The
+    # every part, fitted from the identity (the ground-truth benchmark, three seeds: 30.0-34.9 dB with
+    # MATCHED_SCALE; 29.1-33.8 before it). The
     # saturation mix too since 2026-11-30: same-seed runs with it against without, local-contrast +0.9 to
     # +1.2 dB over three seeds, faded-warm +1.4 / +0.5, auto-levels -0.2 to +0.5, teal-orange-film -0.7
     # to +0.7, face-light -0.8 on one; it costs 2.8 ms at 1080p on the CPU (17.1 -> 19.9 ms,
@@ -51,16 +52,25 @@ LOOK_PRESETS = {
     "grade": {
         "look_faces": False, "look_position": 0.0, "look_match": "colour", "look_context": False,
         "look_chroma": True, "look_init": "statistics", "look_regions": False, "look_adaptive": False,
-        "look_local": True, "look_zones": 1, "look_levels": False,
+        "look_local": True, "look_zones": 1, "look_levels": False, "look_grid": 16,
     },
     # portraits of other people before other backdrops, or one portrait: a colour function for the skin
     # and one for the backdrop, blended around each face (the built-in `studio` and `high-key`)
     "portraits": {
         "look_faces": True, "look_position": 0.0, "look_match": "colour,faces", "look_context": False,
         "look_chroma": False, "look_init": "face-statistics", "look_regions": True, "look_adaptive": False,
-        "look_local": False, "look_zones": 1, "look_levels": False,
+        "look_local": False, "look_zones": 1, "look_levels": False, "look_grid": 16,
     },
 }  # fmt: skip
+# A "matched" look's training size and grid side, by whether it reads faces (`look_faces`). Without faces:
+# trained at 96² (at 64² one 4-pixel block of the model is 6 % of the frame's side, too coarse for the
+# local contrast and glow these looks learn) on a 32 x 32 grid. Measured on the look benchmark (three
+# seeds, mean dB, against 64² and a 16 grid; benchmarks/RESULTS.md, twelfth round): local-contrast 30.45
+# (29.65), teal-orange-film 30.30 (29.55), auto-levels 32.65 (30.83), faded-warm 34.52 (33.69), every seed
+# of those four over 30; about 1.6x the training time. With faces the 64² and 16 stay: face-light on 96²
+# and 32 collapsed on one seed of three (24.4 dB, blocky patches on the faces; 33.7 and 33.2 on the
+# others), on 64² and 16 its three seeds gave 32.7-33.4.
+MATCHED_SCALE = {False: {"size": 96, "look_grid": 32}, True: {"size": 64, "look_grid": 16}}
 # The default: the preset is chosen from the style photos when training starts (`resolve`,
 # look/auto_preset.py): "matched" for photos of the content's kind of shot (for one still: a graded frame
 # of the content's own shot), else "portraits" when both sides show faces; else "matched" for a set,
@@ -106,7 +116,9 @@ class TrainConfig:
         None, "'face': aligned face crops, 'frame': whole frames (default: frame for a look, face otherwise)"
     )
     size: int | None = _f(
-        None, "training resolution, square side, multiple of 4 (default: look 64, else 256)"
+        None,
+        "training resolution, square side, multiple of 4 (default: look 64, 96 with the"
+        " matched preset unless it reads faces; generator 256)",
     )
     few_shot: bool | None = _f(
         None, "learn from patches of 1-10 exemplars (default: when <= 10 style images)"
@@ -192,7 +204,7 @@ class TrainConfig:
         " amount before the colour functions (auto levels that carry better to photos unlike the training"
         " sets); --no-look-levels: none",
     )
-    look_grid: int = _f(16, "look: side of the frame-relative context grid")
+    look_grid: int | None = _f(None, "look: side of the frame-relative context grid (default: by preset)")
     # 64 rather than 128: the same looks in 55-60 % of the time (the look benchmark, 2026-11-30, means of
     # three seeds: auto-levels 30.53 dB against 30.46, face-light 33.31 / 33.31, faded-warm 32.88 / 32.67,
     # local-contrast 28.60 / 28.42, teal-orange-film 29.66 / 29.65; 2.0-3.0 min a look against 3.6-5.0);
@@ -262,6 +274,10 @@ def with_family_defaults(cfg: TrainConfig) -> TrainConfig:
     # 'auto' before the style photos are counted (checking flags): read as the set's preset
     preset = "matched" if cfg.look_preset == AUTO_PRESET else cfg.look_preset
     defaults = FAMILY_DEFAULTS[cfg.family] | LOOK_PRESETS[preset]
+    if preset == "matched":
+        faces = defaults["look_faces"] if cfg.look_faces is None else cfg.look_faces
+        scale = MATCHED_SCALE[bool(faces)]
+        defaults |= scale if cfg.family == "look" else {"look_grid": scale["look_grid"]}
     unset = {k: v for k, v in defaults.items() if getattr(cfg, k) is None}
     return replace(cfg, **unset)
 
