@@ -43,8 +43,12 @@ def main() -> int:
     rng = np.random.default_rng(0)
     print(f"machine: {machine_name()}")
     with tempfile.TemporaryDirectory() as tmp:
-        every_part = look_net(resolve(TrainConfig("-", "-", look_preset="matched"), 2))  # as it trains it
-        graphs = {"LookNet (all parts)": export_onnx(every_part, Path(tmp) / "look.onnx")}
+        graphs = {}
+        # every part, as the matched preset trains a look without faces (a 32 grid since the twelfth
+        # round), and with the 16 grid it had before (and still has for a look that reads faces)
+        for name, grid in (("LookNet (all parts)", None), ("LookNet (all parts, 16 grid)", 16)):
+            every_part = look_net(resolve(TrainConfig("-", "-", look_preset="matched", look_grid=grid), 2))
+            graphs[name] = export_onnx(every_part, Path(tmp) / f"look{grid or ''}.onnx")
         for name, path in builtin_styles().items():
             if read_meta(path).arch == ARCH_NAME:
                 graphs[f"look `{name}`"] = export_onnx(load_style(path)[0], Path(tmp) / f"{name}.onnx")
