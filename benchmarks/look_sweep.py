@@ -61,7 +61,6 @@ CHANGES = {
     "decay08": ({"lr_decay_start": 0.8}, {}, {}),
     "size96": ({"size": 96}, {}, {}),
     "grid32size96": ({"look_grid": 32, "size": 96}, {}, {}),
-    "nolevels": ({"look_levels": False}, {}, {}),
     "ctxluma": ({}, {}, {"context_colour": False}),
     "ctxluma-grid32size96": ({"look_grid": 32, "size": 96}, {}, {"context_colour": False}),
     "band01": ({}, {"objective.BAND_WEIGHT": 0.01}, {}),

@@ -15,6 +15,7 @@ from portrait_style.engine.backends.torch_backend import TorchBackend
 from portrait_style.engine.checkpoint import load_style
 from portrait_style.engine.export import export_onnx
 from portrait_style.errors import InputError
+from portrait_style.look import model as look_model
 from portrait_style.look import objective
 from portrait_style.look.model import LookNet
 from portrait_style.trainer.config import TrainConfig, validate
@@ -115,7 +116,7 @@ def test_look_learns_a_known_transform_unpaired(tmp_path: Path):
     assert learned > 26.0, learned
 
 
-LUMA = np.array([0.2126, 0.7152, 0.0722], np.float32)
+LUMA = np.array(look_model.LUMA, np.float32)
 
 
 def _chroma_scaled(image: np.ndarray, k: float) -> np.ndarray:
