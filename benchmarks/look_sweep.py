@@ -61,8 +61,10 @@ CHANGES = {
     "decay08": ({"lr_decay_start": 0.8}, {}, {}),
     "size96": ({"size": 96}, {}, {}),
     "grid32size96": ({"look_grid": 32, "size": 96}, {}, {}),
+    # the grid's context in luma: LookNet's argument, then the trainer's default (thirteenth round)
     "ctxluma": ({}, {}, {"context_colour": False}),
     "ctxluma-grid32size96": ({"look_grid": 32, "size": 96}, {}, {"context_colour": False}),
+    "ctxcolour": ({"look_context_colour": True}, {}, {}),  # the default before the thirteenth round
     "band01": ({}, {"objective.BAND_WEIGHT": 0.01}, {}),
     "rough01": ({}, {"train.ROUGHNESS": 0.1}, {}),
     "rough0": ({}, {"train.ROUGHNESS": 0.0}, {}),

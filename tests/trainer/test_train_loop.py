@@ -125,14 +125,15 @@ def test_gram_style_loss_trains_few_shot_from_one_painting(tiny, tmp_path):
     assert "Gram style x0.5" in meta.training["method"] and "content" not in meta.training["method"]
 
 
-def test_a_run_saved_before_look_levels_resumes_without_them_only():
+@pytest.mark.parametrize("field, before", [("look_levels", False), ("look_context_colour", True)])
+def test_a_run_saved_before_a_setting_existed_resumes_only_as_it_was(field, before):
     from dataclasses import replace
 
     from portrait_style.trainer.config import TrainConfig, with_family_defaults
     from portrait_style.trainer.run_files import check_compatible
 
     cfg = with_family_defaults(TrainConfig(content_dir="a", style_dir="b", family="look"))
-    saved = {k: v for k, v in replace(cfg, look_levels=False).to_dict().items() if k != "look_levels"}
-    with pytest.raises(InputError, match="look_levels: False -> True"):  # the preset turns them on
+    saved = {k: v for k, v in replace(cfg, **{field: before}).to_dict().items() if k != field}
+    with pytest.raises(InputError, match=f"{field}: {before} -> {not before}"):  # the preset changed it
         check_compatible(saved, cfg, Path("last.pt"))
-    check_compatible(saved, replace(cfg, look_levels=False), Path("last.pt"))  # --no-look-levels resumes
+    check_compatible(saved, replace(cfg, **{field: before}), Path("last.pt"))  # the old setting resumes

@@ -98,6 +98,18 @@ def test_a_matched_look_trains_finer_unless_it_reads_faces():
     assert generator.size == 256  # a generator's size is its family's
 
 
+def test_a_matched_look_reads_its_context_in_luma_unless_asked():
+    from portrait_style.look.train import look_net
+    from portrait_style.trainer.config import with_family_defaults
+
+    def net(**settings):
+        return look_net(with_family_defaults(TrainConfig(content_dir="a", style_dir="b", **settings)))
+
+    assert net(look_preset="matched").context_colour is False
+    assert net(look_preset="matched", look_context_colour=True).context_colour is True
+    assert net(look_preset="grade").context_colour is True
+
+
 def test_the_auto_preset_is_chosen_from_the_style_photos():
     from portrait_style.trainer.config import LOOK_PRESETS
 

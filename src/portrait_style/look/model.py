@@ -124,13 +124,12 @@ class LookNet(nn.Module):
         # light that cannot make halos, the safer choice when the style photos are of other scenes.
         self.context = context
         # context_colour: the context seen in colour; without it, in luma only (the tone around a pixel,
-        # not its hue). A lead, not a trainer setting yet: the benchmark's looks fitted from near-grey London
-        # portraits brightened colourful skin on the pixabay crops (local-contrast: +5 to +17 levels of
-        # luma, growing with saturation, against +0.5 on grey), and the grid fed desaturated cells after
-        # training gained 1 dB there. Trained in luma (64², grid 16, two seeds): local-contrast 29.82 /
-        # 30.37 dB against 29.76 / 29.52, teal-orange-film 29.85 / 29.82 against 30.14 / 29.12; at 96² on
-        # the 32 grid over three seeds local-contrast 30.57 (30.45), teal-orange-film 30.70 (30.30), not yet
-        # run on face-light (benchmarks/RESULTS.md, twelfth round)
+        # not its hue; `look_context_colour`, off in the `matched` preset). The benchmark's looks fitted
+        # from near-grey London portraits brightened colourful skin on the pixabay crops (local-contrast:
+        # +5 to +17 levels of luma, growing with saturation, against +0.5 on grey). Trained in luma, three
+        # seeds, mean dB against colour: local-contrast 30.57 / 30.45, teal-orange-film 30.70 / 30.30,
+        # auto-levels 32.98 / 32.65, faded-warm 34.78 / 34.52, face-light (64², grid 16) 32.87 / 33.01
+        # (benchmarks/RESULTS.md, twelfth and thirteenth rounds)
         self.context_colour = context_colour
         # chroma: a last per-image 3x3 mix that keeps luma and scales chroma by exp(log_saturation): a
         # greyscale look is one parameter away (its detail, toning and local colour lose their chroma too)

@@ -37,6 +37,7 @@ def look_net(cfg: TrainConfig) -> LookNet:
         grid=cfg.look_grid,
         uses_faces=cfg.look_faces,
         context=cfg.look_context,
+        context_colour=cfg.look_context_colour,
         chroma=cfg.look_chroma,
         local=cfg.look_local,
         regions=cfg.look_regions,

@@ -40,25 +40,30 @@ LOOK_PRESETS = {
     # saturation mix too since 2026-11-30: same-seed runs with it against without, local-contrast +0.9 to
     # +1.2 dB over three seeds, faded-warm +1.4 / +0.5, auto-levels -0.2 to +0.5, teal-orange-film -0.7
     # to +0.7, face-light -0.8 on one; it costs 2.8 ms at 1080p on the CPU (17.1 -> 19.9 ms,
-    # benchmarks/RESULTS.md)
+    # benchmarks/RESULTS.md). The context in luma since 2026-12-01 (three seeds each, mean dB against
+    # colour: local-contrast 30.57 / 30.45, teal-orange-film 30.70 / 30.30, auto-levels 32.98 / 32.65,
+    # faded-warm 34.78 / 34.52, face-light 32.87 / 33.01, within its seeds' spread; thirteenth round)
     "matched": {
         "look_faces": False, "look_position": 0.5,
         "look_match": "colour,position,surround,detail,stats,faces", "look_context": True,
-        "look_chroma": True, "look_init": "identity", "look_regions": False, "look_adaptive": True,
+        "look_context_colour": False, "look_chroma": True, "look_init": "identity", "look_regions": False,
+        "look_adaptive": True,
         "look_local": True, "look_zones": 3, "look_levels": True,
     },
     # a grade from photos of other people or scenes: one colour function from the sets' statistics,
     # colours matched, a saturation mix (the built-in `mono`); on such sets "matched" drew halos
     "grade": {
         "look_faces": False, "look_position": 0.0, "look_match": "colour", "look_context": False,
-        "look_chroma": True, "look_init": "statistics", "look_regions": False, "look_adaptive": False,
+        "look_context_colour": True, "look_chroma": True, "look_init": "statistics", "look_regions": False,
+        "look_adaptive": False,
         "look_local": True, "look_zones": 1, "look_levels": False, "look_grid": 16,
     },
     # portraits of other people before other backdrops, or one portrait: a colour function for the skin
     # and one for the backdrop, blended around each face (the built-in `studio` and `high-key`)
     "portraits": {
         "look_faces": True, "look_position": 0.0, "look_match": "colour,faces", "look_context": False,
-        "look_chroma": False, "look_init": "face-statistics", "look_regions": True, "look_adaptive": False,
+        "look_context_colour": True, "look_chroma": False, "look_init": "face-statistics",
+        "look_regions": True, "look_adaptive": False,
         "look_local": False, "look_zones": 1, "look_levels": False, "look_grid": 16,
     },
 }  # fmt: skip
@@ -164,6 +169,11 @@ class TrainConfig:
         "look: local changes may depend on the surrounding colours (glow, local contrast); --no-look-context"
         " keeps them to smooth fields of position, faces and image statistics (no halos; for style photos"
         " of other people or scenes)",
+    )
+    look_context_colour: bool | None = _f(
+        None,
+        "look: the surroundings read in colour; --no-look-context-colour: in luma only (the tone around a"
+        " pixel, not its hue: carries better to people more colourful than the training photos)",
     )
     look_chroma: bool | None = _f(
         None,

@@ -27,13 +27,13 @@ from portrait_style.trainer.config import TrainConfig, dump_toml
 CHECKPOINT_FORMAT = 1
 # settings a checkpoint's tensors depend on: a resumed run must not change them
 SHAPE_FIELDS = (
-    "family", "look_faces", "look_grid", "look_context", "look_chroma", "look_local", "look_regions",
-    "look_adaptive", "look_levels", "mode", "size",
+    "family", "look_faces", "look_grid", "look_context", "look_context_colour", "look_chroma", "look_local",
+    "look_regions", "look_adaptive", "look_levels", "mode", "size",
     "gen_channels",
     "gen_blocks", "gen_expansion", "d_channels", "d_layers", "spectral_norm", "nce_layers", "nce_dim",
 )  # fmt: skip
 # what a shape field meant in a run saved before the field existed
-ABSENT_MEANS = {"look_levels": False}
+ABSENT_MEANS = {"look_levels": False, "look_context_colour": True}
 
 
 def checkpoint_path(run_dir: Path) -> Path:
