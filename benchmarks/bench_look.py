@@ -7,7 +7,9 @@ initialised LookNet with every part the `matched` preset trains (the graph and i
 on the weights; before 2026-11-30 this row was LookNet's defaults: a 32 x 32 grid, no saturation mix),
 each built-in look, each in its portable graph and in the CPU graph the ONNX Runtime CPU backend runs
 (look/cpu_graph.py), any extra exported graph given with --onnx (e.g. an older export, for a
-before/after in one run), and the generator at 640x360 for scale. Rounds are interleaved (each model
+before/after in one run), and the generator at 640x360 for scale. Each model and size has its own
+backend, as a stream would, so each runs on the session made for its frame size (since 2026-12-01;
+before, one backend ran every size on its load-time session). Rounds are interleaved (each model
 once per round), so a background load that comes and goes touches every model alike.
 """
 
@@ -57,19 +59,21 @@ def main() -> int:
             if write_cpu_graph(Path(path), fast):  # the graph the ONNX Runtime CPU backend runs
                 graphs[f"{name}, CPU graph"] = fast
         graphs.update(dict(item.split("=", 1) for item in args.onnx))
-        backends = {name: OnnxRuntimeBackend(path) for name, path in graphs.items()}
-        cases = [(name, size) for size in SIZES for name in backends]
+        graphs["generator"] = export_onnx(Generator(), Path(tmp) / "gen.onnx")
+        cases = [(name, size) for size in SIZES for name in graphs if name != "generator"]
         cases.append(("generator", (360, 640)))
-        backends["generator"] = OnnxRuntimeBackend(export_onnx(Generator(), Path(tmp) / "gen.onnx"))
+        # a backend per case, as a stream has one: each runs on the session made for its frame size
+        backends = {case: OnnxRuntimeBackend(graphs[case[0]]) for case in cases}
         frames = {size: rng.integers(0, 256, (1, *size, 3), dtype=np.uint8) for size in SIZES}
         times: dict = {case: [] for case in cases}
-        for case in cases:  # warm-up
-            backends[case[0]](frames[case[1]])
+        for case in cases:  # warm-up: the second frame of a size makes its session
+            for _ in range(3):
+                backends[case](frames[case[1]])
         for _ in range(args.runs):
-            for name, size in cases:
+            for case in cases:
                 start = time.perf_counter()
-                backends[name](frames[size])
-                times[(name, size)].append((time.perf_counter() - start) * 1000)
+                backends[case](frames[case[1]])
+                times[case].append((time.perf_counter() - start) * 1000)
     print("| model | frame | median ms | p95 ms |\n|---|---|---:|---:|")
     for (name, (h, w)), samples in times.items():
         print(f"| {name} | {w}x{h} | {np.median(samples):.1f} | {np.percentile(samples, 95):.1f} |")

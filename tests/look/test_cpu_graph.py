@@ -22,13 +22,21 @@ from portrait_style.look.cpu_graph import OPSET, cpu_graph
 from portrait_style.look.model import ARCH_NAME, LookNet
 
 
-def _look(seed: int = 0, **arch) -> LookNet:
+def _look(seed: int = 0, older: bool = False, **arch) -> LookNet:
     torch.manual_seed(seed)
-    net = LookNet(grid=8, **arch).eval()
+    net = (_UintReshapedLook if older else LookNet)(grid=8, **arch).eval()
     with torch.no_grad():
         for p in net.parameters():
             p.add_(torch.randn_like(p) * 0.1)
     return net
+
+
+class _UintReshapedLook(LookNet):
+    """A look exported as before 2026-12-01: the uint8 frame reshaped to NHWC after the cast."""
+
+    def forward(self, image: torch.Tensor, faces: torch.Tensor | None = None) -> torch.Tensor:
+        out = self._look(image, faces, lattice=True).round().clamp(0.0, 255.0).to(torch.uint8)
+        return out.view(image.shape)
 
 
 def _run(path: Path, image: np.ndarray, faces: np.ndarray | None = None) -> np.ndarray:
@@ -49,6 +57,9 @@ ARCHS = {
     # each image's range stretched before the colour functions (read from the tables, and the lattice)
     "levels": {"levels": True},
     "fixed-levels": {"levels": True, "adaptive": False, "local": False},
+    # exports from before 2026-12-01 (the uint8 reshaped to NHWC after the cast) are rewritten as well
+    "older-plain": {"older": True},
+    "older-chroma": {"older": True, "chroma": True},
 }
 
 
@@ -64,17 +75,29 @@ def test_cpu_graph_gives_the_portable_graphs_frames(tmp_path: Path, arch: dict):
     assert rewritten is not None
     ops = {node.op_type for node in rewritten.graph.node}
     producer = {out: node for node in rewritten.graph.node for out in node.output}
-    tail = producer[rewritten.graph.output[0].name]  # the NHWC reshape of the rounded frame
-    last = producer[tail.input[0]]
-    assert tail.op_type == "Reshape"
-    if net.chroma:  # the 3x3 mix between the scale and the shift: the whole frame at once
-        assert last.op_type == "QuantizeLinear"
-    else:  # one block row at a time
+    tail = producer[rewritten.graph.output[0].name]
+    last = producer[tail.input[0]] if tail.op_type == "Reshape" else tail  # the rounded frame
+    # the 3x3 mix between the scale and the shift: the whole frame at once, rounded into the output
+    # itself (an older export: reshaped after the rounding)
+    if net.chroma:
+        assert last.op_type == "QuantizeLinear" and (tail is last) != arch.get("older", False)
+    else:  # one block row at a time, reshaped to NHWC
         assert last.op_type == "Scan" and "DequantizeLinear" not in ops
         body = onnx.helper.get_attribute_value(last.attribute[0])
         ops = {node.op_type for node in body.node} | ops
         assert [node.op_type for node in body.node] == ["DequantizeLinear", "Add", "QuantizeLinear"]
     assert {"DequantizeLinear", "MatMulIntegerToFloat", "QuantizeLinear"} <= ops
+    # the colour tables' indices (cast, then reshaped) read at half the bytes
+    indices = {n.input[1] for n in rewritten.graph.node if n.op_type == "GatherElements"}
+    index_casts = []
+    for name in indices:
+        node = producer.get(name)
+        while node is not None and node.op_type == "Reshape":
+            node = producer.get(node.input[0])
+        if node is not None and node.op_type == "Cast":
+            index_casts.append(onnx.helper.get_attribute_value(node.attribute[0]))
+    assert set(index_casts) == ({onnx.TensorProto.INT32} if net.adaptive else set(index_casts))
+    assert onnx.TensorProto.INT64 not in index_casts
     # nothing left over for ONNX Runtime to warn about when it loads the graph
     read = {o.name for o in rewritten.graph.output}.union(
         *(cpu_graph_module._reads(n) for n in rewritten.graph.node)
@@ -142,3 +165,21 @@ def test_a_failed_rewrite_leaves_the_portable_graph_running(tmp_path: Path, monk
     assert "cannot make the CPU graph" in caplog.text and "converter failed" in caplog.text
     frame = np.random.default_rng(0).integers(0, 256, (1, 64, 96, 3), dtype=np.uint8)
     assert load_backend(look, BackendSpec("onnxruntime", "cpu", "fp32"))(frame).shape == frame.shape
+
+
+def test_a_stream_runs_on_a_session_made_for_its_shape(tmp_path: Path, monkeypatch):
+    """The same frames from the session made for one shape (its shape arithmetic folded) as from the one
+    made at load; photos of changing sizes stay on the one made at load."""
+    monkeypatch.setenv("PORTRAIT_STYLE_CACHE", str(tmp_path / "cache"))
+    net = _look(chroma=True, levels=True)
+    look = save_style(tmp_path / "look.safetensors", net, StyleMeta(name="look", arch=ARCH_NAME))
+    backend = load_backend(look, BackendSpec("onnxruntime", "cpu", "fp32"))
+    rng = np.random.default_rng(2)
+    frame, photo = (rng.integers(0, 256, shape, dtype=np.uint8) for shape in [(1, 64, 96, 3), (1, 48, 36, 3)])
+    first = backend(frame)  # the first of its shape: the session made at load
+    shaped = backend.session_for((1, 64, 96))  # the second in a row: a stream
+    assert shaped is not backend.session and shaped.get_inputs()[0].shape == [1, 64, 96, 3]
+    assert backend.session_for((1, 64, 96)) is shaped  # made once
+    assert np.array_equal(backend(frame), first)
+    assert backend.session_for((1, 48, 36)) is backend.session
+    assert np.array_equal(backend(photo), _run(export.cached_onnx(look, cpu_kernels=True), photo))

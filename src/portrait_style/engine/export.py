@@ -32,7 +32,10 @@ OPSET = 18
 INPUT_NAME = "image"
 FACES_NAME = "faces"  # face tables, for looks whose light follows the faces (engine/faces/geometry.py)
 OUTPUT_NAME = "styled"
-EXPORTER_VERSION = 8  # bump when the exported graph changes for the same weights (8: lattice of intercepts)
+# bump when the exported graph changes for the same weights (8: lattice of intercepts; 9: a look's float
+# reshaped to NHWC before its rounding)
+EXPORTER_VERSION = 9
+DYNAMIC_DIMS = ("batch", "height", "width")  # the names of the image's dynamic axes 0, 1, 2
 
 
 def export_onnx(model: torch.nn.Module, path: str | os.PathLike, opset: int = OPSET) -> Path:
@@ -43,7 +46,7 @@ def export_onnx(model: torch.nn.Module, path: str | os.PathLike, opset: int = OP
 
     model = model.float().eval().cpu()
     example = (torch.zeros(1, 64, 64, 3, dtype=torch.uint8),)
-    axes = {0: "batch", 1: "height", 2: "width"}
+    axes = dict(enumerate(DYNAMIC_DIMS))
     names, dynamic = [INPUT_NAME], {INPUT_NAME: axes, OUTPUT_NAME: axes}
     if getattr(model, "uses_faces", False):
         example += (torch.zeros(1, MAX_FACES, FACE_COLUMNS),)

@@ -32,7 +32,8 @@ from __future__ import annotations
 import numpy as np
 
 OPSET = 21  # DequantizeLinear's block_size
-VERSION = 2  # of the rewrite, in the cached graph's name (2: the full-size chain one block row at a time)
+VERSION = 3  # of the rewrite, in the cached graph's name (2: the full-size chain one block row at a time;
+# 3: the float reshaped before the rounding, int32 table indices)
 ORT_DOMAIN = "com.microsoft"  # ONNX Runtime's contrib ops: this graph is for ONNX Runtime only
 BLOCK = 4  # look/blocks.py's BLOCK (not imported: this module runs where torch is not installed)
 _READERS = ("ReduceSum", "Mul")  # what the look's graph does with the float frame (besides its shape)
@@ -49,7 +50,7 @@ def cpu_graph(model):
         return None
     model = version_converter.convert_version(model, OPSET)
     graph = model.graph
-    rows, cast, reduce_sum, mul, (round_, clip, to_uint8) = _find(graph)
+    rows, cast, reduce_sum, mul, (round_, clip, to_uint8), to_nhwc = _find(graph)
     scale = next(i for i in mul.input if i != cast.output[0])
     sums, out = reduce_sum.output[0] + "_rows", to_uint8.output[0]
     make = helper.make_node
@@ -64,10 +65,13 @@ def cpu_graph(model):
         id(mul): [make("DequantizeLinear", [rows, scale], [mul.output[0]], axis=2, block_size=BLOCK)],
         id(to_uint8): [make("QuantizeLinear", [round_.input[0], _UNIT, _ZERO], [out], name="to_uint8")],
     }  # fmt: skip
-    add = _the_only_add(graph, mul.output[0], round_.input[0])
+    add = _the_only_add(graph, mul.output[0], to_nhwc.input[0] if to_nhwc else round_.input[0])
     if add is not None:  # DequantizeLinear, Add, QuantizeLinear one block row at a time
         shift = next(i for i in add.input if i != mul.output[0])
-        replacements.update({id(mul): [], id(to_uint8): [], id(add): _stripes(rows, scale, shift, out)})
+        scanned = out + "_rows" if to_nhwc else out  # the block rows, then reshaped to NHWC as uint8
+        replacements.update({id(mul): [], id(to_uint8): [], id(add): _stripes(rows, scale, shift, scanned)})
+        if to_nhwc:
+            replacements[id(to_nhwc)] = [make("Reshape", [scanned, to_nhwc.input[1]], [out])]
     new_nodes = []
     for node in graph.node:
         if id(node) in replacements:
@@ -77,6 +81,7 @@ def cpu_graph(model):
             new_nodes.append(node)
     del graph.node[:]
     graph.node.extend(new_nodes)
+    _narrow_indices(graph)
     graph.initializer.extend(
         [
             numpy_helper.from_array(np.ones((1, BLOCK), np.uint8), _ONES),
@@ -121,6 +126,32 @@ def _reads(node) -> set[str]:
                 for inner in sub.node:
                     names |= _reads(inner)
     return names
+
+
+def _narrow_indices(graph) -> None:
+    """Casts to int64 read only as GatherElements' indices (through reshapes; and by Shape) cast to int32 (the
+    same values: table rows), so the block-level index is written and read at half the bytes (torch.gather
+    takes no int32)."""
+    from onnx import TensorProto
+
+    readers: dict[str, list] = {}
+    for node in graph.node:
+        for name in node.input:
+            readers.setdefault(name, []).append(node)
+
+    def only_indices(name: str) -> bool:
+        users = readers.get(name, [])
+        return bool(users) and all(
+            (u.op_type == "GatherElements" and u.input[1:] == [name])
+            or u.op_type == "Shape"  # the same whatever the type
+            or (u.op_type == "Reshape" and u.input[0] == name and only_indices(u.output[0]))
+            for u in users
+        )
+
+    for node in graph.node:
+        to = next((a for a in node.attribute if a.name == "to"), None)
+        if node.op_type == "Cast" and to.i == TensorProto.INT64 and only_indices(node.output[0]):
+            to.i = TensorProto.INT32
 
 
 def _the_only_add(graph, scaled: str, rounded: str):
@@ -174,7 +205,8 @@ def _stripes(rows: str, scale: str, shift: str, out: str) -> list:
 
 def _find(graph):
     """(the uint8 rows' name, their Cast, the ReduceSum and Mul reading it, the output's Round, Clip and
-    Cast), or None when the graph does not have exactly that shape."""
+    Cast, the float's Reshape to NHWC before them or None), or None when the graph does not have
+    exactly that shape."""
     from onnx import TensorProto, helper
 
     producer = {o: n for n in graph.node for o in n.output}
@@ -203,18 +235,28 @@ def _find(graph):
         return None
     if attr(reduce_sum, "keepdims", 1) != 0 or _constant(graph, reduce_sum.input[1]) != [2]:
         return None
-    tail, name = [], graph.output[0].name
-    for op_type in ("Reshape", "Cast", "Clip", "Round"):
+    # the output: Round, Clip, Cast to uint8 and the reshape to NHWC, before them (the float: a graph
+    # since 2026-12-01) or after them (the uint8: older exports)
+    name, to_nhwc = graph.output[0].name, None
+    last = producer.get(name)
+    if last is not None and last.op_type == "Reshape":
+        name = last.input[0]
+    tail = []
+    for op_type in ("Cast", "Clip", "Round"):
         node = producer.get(name)
         if node is None or node.op_type != op_type:
             return None
         tail.append(node)
         name = node.input[0]
-    _, to_uint8, clip, round_ = tail
+    to_uint8, clip, round_ = tail
+    if last is not None and last.op_type != "Reshape":
+        to_nhwc = producer.get(name)
+        if to_nhwc is None or to_nhwc.op_type != "Reshape":
+            return None
     bounds = [_constant(graph, i) for i in clip.input[1:]]
     if attr(to_uint8, "to") != TensorProto.UINT8 or bounds != [[0.0], [255.0]]:
         return None
-    return reshape.output[0], cast, reduce_sum, mul, (round_, clip, to_uint8)
+    return reshape.output[0], cast, reduce_sum, mul, (round_, clip, to_uint8), to_nhwc
 
 
 def _constant(graph, name: str) -> list | None:
