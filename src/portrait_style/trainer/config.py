@@ -73,8 +73,9 @@ LOOK_PRESETS = {
 # seeds, mean dB, against 64² and a 16 grid; benchmarks/RESULTS.md, twelfth round): local-contrast 30.45
 # (29.65), teal-orange-film 30.30 (29.55), auto-levels 32.65 (30.83), faded-warm 34.52 (33.69), every seed
 # of those four over 30; about 1.6x the training time. With faces the 64² and 16 stay: face-light on 96²
-# and 32 collapsed on one seed of three (24.4 dB, blocky patches on the faces; 33.7 and 33.2 on the
-# others), on 64² and 16 its three seeds gave 32.7-33.4.
+# and 32 collapsed on one seed of three with the context in colour (24.4 dB, blocky patches on the faces;
+# 33.7 and 33.2 on the others); in luma (the thirteenth round) it did not (32.92 / 32.70 / 32.57), but
+# gained nothing over 64² and 16 (32.87 on the mean) in twice the time.
 MATCHED_SCALE = {False: {"size": 96, "look_grid": 32}, True: {"size": 64, "look_grid": 16}}
 # The default: the preset is chosen from the style photos when training starts (`resolve`,
 # look/auto_preset.py): "matched" for photos of the content's kind of shot (for one still: a graded frame
