@@ -21,7 +21,8 @@ class OnnxRuntimeBackend(Backend):
     session of its own made for that shape (about 0.1-0.2 s, once), where ONNX Runtime folds the graph's
     shape arithmetic into constants: a `matched` look at 1080p on the 2-core CPU 0.2-1.6 ms less (five
     interleaved runs; the look graph has about 300 shape nodes of 590). Photos of many sizes keep the
-    first session."""
+    first session. Both sessions stay: at 1080p the process holds 325 MB after a stream's frames against
+    239 MB on the first session alone (steady over 60 frames)."""
 
     name = "onnxruntime"
 
