@@ -47,24 +47,22 @@ LOOK_PRESETS = {
         "look_faces": False, "look_position": 0.5,
         "look_match": "colour,position,surround,detail,stats,faces", "look_context": True,
         "look_context_colour": False, "look_chroma": True, "look_init": "identity", "look_regions": False,
-        "look_adaptive": True,
-        "look_local": True, "look_zones": 3, "look_levels": True,
+        "look_adaptive": True, "look_local": True, "look_zones": 3, "look_levels": True,
     },
     # a grade from photos of other people or scenes: one colour function from the sets' statistics,
     # colours matched, a saturation mix (the built-in `mono`); on such sets "matched" drew halos
     "grade": {
         "look_faces": False, "look_position": 0.0, "look_match": "colour", "look_context": False,
         "look_context_colour": True, "look_chroma": True, "look_init": "statistics", "look_regions": False,
-        "look_adaptive": False,
-        "look_local": True, "look_zones": 1, "look_levels": False, "look_grid": 16,
+        "look_adaptive": False, "look_local": True, "look_zones": 1, "look_levels": False, "look_grid": 16,
     },
     # portraits of other people before other backdrops, or one portrait: a colour function for the skin
     # and one for the backdrop, blended around each face (the built-in `studio` and `high-key`)
     "portraits": {
         "look_faces": True, "look_position": 0.0, "look_match": "colour,faces", "look_context": False,
         "look_context_colour": True, "look_chroma": False, "look_init": "face-statistics",
-        "look_regions": True, "look_adaptive": False,
-        "look_local": False, "look_zones": 1, "look_levels": False, "look_grid": 16,
+        "look_regions": True, "look_adaptive": False, "look_local": False, "look_zones": 1,
+        "look_levels": False, "look_grid": 16,
     },
 }  # fmt: skip
 # A "matched" look's training size and grid side, by whether it reads faces (`look_faces`). Without faces:
