@@ -13,7 +13,7 @@ def _cells_of_equal_luma(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(seed)
     a = 0.2 + 0.6 * torch.rand(1, 3, 8, 8, generator=g)
     luma = torch.tensor(LUMA).view(1, 3, 1, 1)
-    # move colour along a direction of zero luma: red up, green down, blue to keep the sum of weights 0
+    # move colour along a direction of zero luma: red up, green down by as much luma, blue kept
     direction = torch.tensor([1.0, -0.2126 / 0.7152, 0.0]).view(1, 3, 1, 1)
     b = a + 0.15 * torch.rand(1, 1, 8, 8, generator=g) * direction
     assert torch.allclose((a * luma).sum(1), (b * luma).sum(1), atol=1e-6)
